@@ -1,0 +1,88 @@
+import InterlinkCore
+
+/// The JSON body of `GET /v1/services`. Field names are API: change them only compatibly.
+public struct ServicesDocument: Codable, Sendable {
+    public struct Cluster: Codable, Sendable {
+        public var name: String
+        public var id: Int
+    }
+
+    public struct SessionAffinity: Codable, Sendable {
+        public var mode: String
+        public var timeoutSeconds: Int?
+
+        init(_ affinity: InterlinkCore.SessionAffinity) {
+            switch affinity {
+            case .none:
+                mode = "None"
+            case .clientIP(let timeout):
+                mode = "ClientIP"
+                timeoutSeconds = Int(timeout.components.seconds)
+            }
+        }
+    }
+
+    public struct HealthCheck: Codable, Sendable {
+        public var kind: String
+        public var path: String?
+        public var interval: String
+        public var timeout: String
+        public var rise: Int
+        public var fall: Int
+
+        init(_ spec: HealthCheckSpec) {
+            switch spec.kind {
+            case .tcp: kind = "tcp"
+            case .http(let path):
+                kind = "http"
+                self.path = path
+            case .none: kind = "none"
+            }
+            interval = DurationText.format(spec.interval)
+            timeout = DurationText.format(spec.timeout)
+            rise = spec.rise
+            fall = spec.fall
+        }
+    }
+
+    public struct Backend: Codable, Sendable {
+        public var address: String
+        public var cluster: String
+        /// active, terminating or maintenance (from the EndpointSlice).
+        public var state: String
+        /// up or down (from health checks).
+        public var health: String
+        public var healthDetail: String?
+        /// Takes new connections now.
+        public var eligible: Bool
+        /// Why not, when not eligible.
+        public var reason: String?
+        public var activeConnections: Int
+        public var totalConnections: Int
+        public var failedDials: Int
+        public var zone: String?
+        public var hostname: String?
+    }
+
+    public struct Frontend: Codable, Sendable {
+        public var address: String
+        public var portName: String
+        public var backends: [Backend]
+    }
+
+    public struct Service: Codable, Sendable {
+        public var namespace: String
+        public var name: String
+        public var clusterIP: String
+        public var global: Bool
+        public var shared: Bool
+        public var affinity: String
+        public var algorithm: String
+        public var sessionAffinity: SessionAffinity
+        public var healthCheck: HealthCheck
+        public var frontends: [Frontend]
+    }
+
+    public var cluster: Cluster
+    public var services: [Service]
+}

@@ -1,0 +1,52 @@
+import InterlinkCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Runs the active checks of every backend and feeds the results to the reconciler.
+///
+/// Each backend is checked every `interval`, ±10 % jitter so that checks of many backends do
+/// not fall on the same instant; the first check comes within half an interval of start-up.
+public struct HealthChecker: Service {
+    let reconciler: Reconciler
+    let group: EventLoopGroup
+    let logger: Logger
+
+    public init(reconciler: Reconciler, group: EventLoopGroup, logger: Logger) {
+        self.reconciler = reconciler
+        self.group = group
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let targets = await reconciler.checkTargets()
+        logger.info("health checks started", metadata: ["backends": "\(targets.count)"])
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { tasks in
+                for target in targets {
+                    tasks.addTask { await checkLoop(key: target.key, spec: target.spec) }
+                }
+            }
+        }
+    }
+
+    private func checkLoop(key: BackendKey, spec: HealthCheckSpec) async {
+        let intervalNanos = Double(spec.interval.nanoseconds)
+        var delay = Int64(Double.random(in: 0..<0.5) * intervalNanos)
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .nanoseconds(delay))
+            } catch {
+                return
+            }
+            let failure = await HealthProbe.run(spec.kind, endpoint: key.endpoint, timeout: spec.timeout, group: group)
+            if let failure {
+                logger.debug("check failed", metadata: ["service": "\(key.service)", "backend": "\(key.endpoint)", "reason": "\(failure)"])
+                await reconciler.record(.checkFailed(reason: failure), for: key)
+            } else {
+                await reconciler.record(.checkSucceeded, for: key)
+            }
+            delay = Int64(intervalNanos * Double.random(in: 0.9...1.1))
+        }
+    }
+}

@@ -1,0 +1,9 @@
+import InterlinkCore
+
+/// A backend of a service: the unit of health and connection accounting.
+public struct BackendKey: Hashable, Sendable, CustomStringConvertible {
+    public var service: ServiceName
+    public var endpoint: SocketEndpoint
+
+    public var description: String { "\(service) \(endpoint)" }
+}

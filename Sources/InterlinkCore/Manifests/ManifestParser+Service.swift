@@ -1,0 +1,114 @@
+import Yams
+
+extension ManifestParser {
+    static func parseService(_ root: Node.Mapping, reader: inout FieldReader) -> ServiceSpec? {
+        let metadata = parseMetadata(root, reader: &reader)
+        let annotations = metadata.map { reader.stringMap($0.metadata, "annotations", at: "metadata") } ?? [:]
+        let parsedAnnotations = ServiceAnnotations.parse(annotations) { field, value, message in
+            reader.problem(at: "metadata.annotations[\"\(field)\"]", node: nil, "\(value) \(message)")
+        }
+
+        guard let specNode = root["spec"] else {
+            reader.problem(at: "spec", node: nil, "is missing: a Service needs spec.clusterIP and spec.ports")
+            return nil
+        }
+        guard let spec = reader.mapping(specNode, at: "spec") else { return nil }
+
+        var clusterIP: IPAddress?
+        if let text = reader.string(spec, "clusterIP", at: "spec", required: true) {
+            if text == "None" {
+                reader.problem(at: "spec.clusterIP", node: spec["clusterIP"], "None (a headless Service) is not supported: give the Service an IP address to listen on")
+            } else if let ip = IPAddress(text) {
+                clusterIP = ip
+            } else {
+                reader.problem(at: "spec.clusterIP", node: spec["clusterIP"], "\(text) is not an IP address: expected an IPv4 or IPv6 address such as 127.0.0.10")
+            }
+        }
+
+        let ports = parseServicePorts(spec, reader: &reader)
+        let sessionAffinity = parseSessionAffinity(spec, reader: &reader)
+
+        guard let metadata, let clusterIP, let ports, let sessionAffinity, let parsedAnnotations else { return nil }
+        return ServiceSpec(
+            name: ServiceName(namespace: metadata.namespace, name: metadata.name), clusterIP: clusterIP, ports: ports,
+            isGlobal: parsedAnnotations.isGlobal, isShared: parsedAnnotations.isShared, affinity: parsedAnnotations.affinity,
+            algorithm: parsedAnnotations.algorithm, sessionAffinity: sessionAffinity, healthCheck: parsedAnnotations.healthCheck)
+    }
+
+    static func parseServicePorts(_ spec: Node.Mapping, reader: inout FieldReader) -> [ServicePort]? {
+        guard let portsNode = spec["ports"], !FieldReader.isNull(portsNode) else {
+            reader.problem(at: "spec.ports", node: nil, "is missing: a Service needs at least one port")
+            return nil
+        }
+        guard let list = reader.sequence(portsNode, at: "spec.ports") else { return nil }
+        if list.isEmpty {
+            reader.problem(at: "spec.ports", node: portsNode, "is empty: a Service needs at least one port")
+            return nil
+        }
+        var ports: [ServicePort] = []
+        var valid = true
+        var names: Set<String> = []
+        for (index, node) in list.enumerated() {
+            let field = "spec.ports[\(index)]"
+            guard let entry = reader.mapping(node, at: field) else { valid = false; continue }
+            let name = reader.string(entry, "name", at: field, required: false) ?? ""
+            if name.isEmpty, list.count > 1 {
+                reader.problem(at: "\(field).name", node: nil, "is missing: every port needs a name when a Service has several ports")
+                valid = false
+            } else if !names.insert(name).inserted {
+                reader.problem(at: "\(field).name", node: entry["name"], "\(name) is used by another port: port names must be unique")
+                valid = false
+            }
+            let port = reader.integer(entry, "port", at: field, required: true, in: 1...65535, what: "a port number")
+            let protocolName = reader.string(entry, "protocol", at: field, required: false) ?? "TCP"
+            if protocolName != "TCP" {
+                let hint = ["UDP", "SCTP"].contains(protocolName) ? "\(protocolName) is not supported yet: only TCP" : "\(protocolName) is not a protocol: expected TCP"
+                reader.problem(at: "\(field).protocol", node: entry["protocol"], hint)
+                valid = false
+            }
+            var targetPort: TargetPort?
+            if let text = reader.string(entry, "targetPort", at: field, required: false) {
+                if let number = Int(text) {
+                    if (1...65535).contains(number) {
+                        targetPort = .number(UInt16(number))
+                    } else {
+                        reader.problem(at: "\(field).targetPort", node: entry["targetPort"], "\(text) is not a port number (1-65535) or port name")
+                    }
+                } else if isDNSLabel(text), text.count <= 15 {
+                    targetPort = .name(text)
+                } else {
+                    reader.problem(at: "\(field).targetPort", node: entry["targetPort"], "\(text) is not a port number (1-65535) or port name (at most 15 lowercase letters, digits and '-')")
+                }
+            } else if let port {
+                targetPort = .number(UInt16(port))
+            }
+            guard let port, let targetPort, protocolName == "TCP" else { valid = false; continue }
+            ports.append(ServicePort(name: name, port: UInt16(port), targetPort: targetPort))
+        }
+        return valid ? ports : nil
+    }
+
+    static func parseSessionAffinity(_ spec: Node.Mapping, reader: inout FieldReader) -> SessionAffinity? {
+        let mode = reader.string(spec, "sessionAffinity", at: "spec", required: false) ?? "None"
+        switch mode {
+        case "None":
+            return SessionAffinity.none
+        case "ClientIP":
+            var timeout = SessionAffinity.defaultTimeout
+            if let configNode = spec["sessionAffinityConfig"], let config = reader.mapping(configNode, at: "spec.sessionAffinityConfig"),
+               let clientNode = config["clientIP"], let client = reader.mapping(clientNode, at: "spec.sessionAffinityConfig.clientIP")
+            {
+                if client["timeoutSeconds"] != nil {
+                    guard let seconds = reader.integer(client, "timeoutSeconds", at: "spec.sessionAffinityConfig.clientIP", required: false, in: 1...86400, what: "a timeout in seconds") else {
+                        return nil
+                    }
+                    timeout = .seconds(seconds)
+                }
+            }
+            return .clientIP(timeout: timeout)
+        default:
+            reader.problem(at: "spec.sessionAffinity", node: spec["sessionAffinity"], "\(mode) is not valid: expected None or ClientIP")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,108 @@
+/// The Services and EndpointSlices read from a set of manifests, validated as a whole.
+public struct ManifestSet: Hashable, Sendable {
+    public struct Located<Value: Hashable & Sendable>: Hashable, Sendable {
+        public var value: Value
+        public var file: String
+        public var document: Int
+    }
+
+    public private(set) var services: [Located<ServiceSpec>] = []
+    public private(set) var slices: [Located<EndpointSliceSpec>] = []
+
+    public init() {}
+
+    mutating func add(_ service: ServiceSpec, file: String, document: Int) {
+        services.append(Located(value: service, file: file, document: document))
+    }
+
+    mutating func add(_ slice: EndpointSliceSpec, file: String, document: Int) {
+        slices.append(Located(value: slice, file: file, document: document))
+    }
+
+    public mutating func merge(_ other: ManifestSet) {
+        services += other.services
+        slices += other.slices
+    }
+
+    /// Problems that only show across documents: duplicate names, two services on one
+    /// frontend, slices of unknown services, ports a slice cannot resolve.
+    public func crossDocumentProblems() -> [ManifestProblem] {
+        var problems: [ManifestProblem] = []
+        var seenServices: [ServiceName: Located<ServiceSpec>] = [:]
+        var seenFrontends: [SocketEndpoint: ServiceName] = [:]
+        for located in services {
+            let spec = located.value
+            if let first = seenServices[spec.name] {
+                problems.append(ManifestProblem(
+                    file: located.file, document: located.document, field: "metadata.name",
+                    message: "Service \(spec.name) is already defined in \(first.file) document \(first.document): names must be unique per namespace"))
+                continue
+            }
+            seenServices[spec.name] = located
+            for (index, port) in spec.ports.enumerated() {
+                let frontend = SocketEndpoint(ip: spec.clusterIP, port: port.port)
+                if let owner = seenFrontends[frontend] {
+                    problems.append(ManifestProblem(
+                        file: located.file, document: located.document, field: "spec.ports[\(index)].port",
+                        message: "frontend \(frontend) is already used by Service \(owner): give each Service its own clusterIP:port"))
+                }
+                seenFrontends[frontend] = spec.name
+            }
+        }
+        var seenSlices: Set<String> = []
+        for located in slices {
+            let slice = located.value
+            let key = "\(slice.service.namespace)/\(slice.name)"
+            if !seenSlices.insert(key).inserted {
+                problems.append(ManifestProblem(
+                    file: located.file, document: located.document, field: "metadata.name",
+                    message: "EndpointSlice \(key) is defined twice: names must be unique per namespace"))
+            }
+            guard let service = seenServices[slice.service]?.value else {
+                problems.append(ManifestProblem(
+                    file: located.file, document: located.document,
+                    field: "metadata.labels[\"kubernetes.io/service-name\"]",
+                    message: "\(slice.service.name) names no Service in namespace \(slice.service.namespace): add the Service or fix the label"))
+                continue
+            }
+            for port in service.ports where !slice.endpoints.isEmpty && slice.targetPort(for: port) == nil {
+                let portLabel = port.name.isEmpty ? "the unnamed port" : "port '\(port.name)'"
+                problems.append(ManifestProblem(
+                    file: located.file, document: located.document, field: "ports",
+                    message: "no port named '\(port.name)' for \(portLabel) of Service \(service.name) (targetPort \(port.targetPort)): name the EndpointSlice port like the Service port"))
+            }
+        }
+        return problems
+    }
+
+    /// The backends of one port of a local service, from all its EndpointSlices. An address
+    /// listed twice keeps its first entry.
+    public func backends(of service: ServiceSpec, port: ServicePort, cluster: ClusterName) -> [Backend] {
+        var result: [Backend] = []
+        var seen: Set<SocketEndpoint> = []
+        for located in slices where located.value.service == service.name {
+            let slice = located.value
+            guard let targetPort = slice.targetPort(for: port) else { continue }
+            for endpoint in slice.endpoints {
+                for address in endpoint.addresses {
+                    let socket = SocketEndpoint(ip: address, port: targetPort)
+                    guard seen.insert(socket).inserted else { continue }
+                    result.append(Backend(endpoint: socket, cluster: cluster, state: endpoint.state, zone: endpoint.zone, hostname: endpoint.hostname))
+                }
+            }
+        }
+        return result
+    }
+}
+
+extension EndpointSliceSpec {
+    /// The backend port for a Service port: the slice port of the same name, else the one
+    /// named by `targetPort`, else a numeric `targetPort` when the slice lists no ports.
+    public func targetPort(for port: ServicePort) -> UInt16? {
+        if let number = ports[port.name] { return number }
+        switch port.targetPort {
+        case .name(let name): return ports[name]
+        case .number(let number): return ports.isEmpty ? number : nil
+        }
+    }
+}

@@ -1,0 +1,24 @@
+/// A local service resolved from its manifests: each port with its frontend and backends.
+public struct LocalService: Hashable, Sendable {
+    public struct Port: Hashable, Sendable {
+        public var port: ServicePort
+        public var frontend: SocketEndpoint
+        public var backends: [Backend]
+    }
+
+    public var spec: ServiceSpec
+    public var ports: [Port]
+}
+
+extension ManifestSet {
+    /// Every Service with, per port, the backends its EndpointSlices give, sorted by name.
+    public func localServices(cluster: ClusterName) -> [LocalService] {
+        services.map(\.value).sorted { $0.name < $1.name }.map { spec in
+            LocalService(spec: spec, ports: spec.ports.map { port in
+                LocalService.Port(
+                    port: port, frontend: SocketEndpoint(ip: spec.clusterIP, port: port.port),
+                    backends: backends(of: spec, port: port, cluster: cluster))
+            })
+        }
+    }
+}

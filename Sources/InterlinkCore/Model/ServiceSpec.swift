@@ -1,0 +1,107 @@
+/// Which cluster's backends a global service prefers (`service.cilium.io/affinity`).
+public enum ServiceAffinity: String, Hashable, Sendable, CaseIterable {
+    case none, local, remote
+}
+
+/// How a new connection picks among the eligible backends (`service.cilium.io/lb-algorithm`).
+public enum LoadBalancingAlgorithm: String, Hashable, Sendable, CaseIterable {
+    case random, maglev
+}
+
+/// `spec.sessionAffinity`: `ClientIP` pins a client address to a backend for `timeout`.
+public enum SessionAffinity: Hashable, Sendable {
+    case none
+    case clientIP(timeout: Duration)
+
+    public static let defaultTimeout = Duration.seconds(10800)
+}
+
+/// `targetPort` of a Service port: a number, or the name of an EndpointSlice port.
+public enum TargetPort: Hashable, Sendable, CustomStringConvertible {
+    case number(UInt16)
+    case name(String)
+
+    public var description: String {
+        switch self {
+        case .number(let n): String(n)
+        case .name(let s): s
+        }
+    }
+}
+
+/// One entry of `spec.ports`.
+public struct ServicePort: Hashable, Sendable {
+    /// Empty when the Service has a single unnamed port.
+    public var name: String
+    public var port: UInt16
+    public var targetPort: TargetPort
+
+    public init(name: String, port: UInt16, targetPort: TargetPort) {
+        self.name = name
+        self.port = port
+        self.targetPort = targetPort
+    }
+}
+
+/// A local Service as declared in the manifests, annotations already parsed.
+public struct ServiceSpec: Hashable, Sendable {
+    public var name: ServiceName
+    public var clusterIP: IPAddress
+    public var ports: [ServicePort]
+    public var isGlobal: Bool
+    /// Export the local backends to other clusters (only meaningful when global).
+    public var isShared: Bool
+    public var affinity: ServiceAffinity
+    public var algorithm: LoadBalancingAlgorithm
+    public var sessionAffinity: SessionAffinity
+    public var healthCheck: HealthCheckSpec
+
+    public init(
+        name: ServiceName, clusterIP: IPAddress, ports: [ServicePort], isGlobal: Bool = false,
+        isShared: Bool = true, affinity: ServiceAffinity = .none, algorithm: LoadBalancingAlgorithm = .random,
+        sessionAffinity: SessionAffinity = .none, healthCheck: HealthCheckSpec = HealthCheckSpec()
+    ) {
+        self.name = name
+        self.clusterIP = clusterIP
+        self.ports = ports
+        self.isGlobal = isGlobal
+        self.isShared = isShared
+        self.affinity = affinity
+        self.algorithm = algorithm
+        self.sessionAffinity = sessionAffinity
+        self.healthCheck = healthCheck
+    }
+}
+
+/// One address of an EndpointSlice with its conditions.
+public struct EndpointSpec: Hashable, Sendable {
+    public var addresses: [IPAddress]
+    public var state: BackendState
+    public var zone: String?
+    public var hostname: String?
+
+    public init(addresses: [IPAddress], state: BackendState, zone: String? = nil, hostname: String? = nil) {
+        self.addresses = addresses
+        self.state = state
+        self.zone = zone
+        self.hostname = hostname
+    }
+}
+
+/// A `discovery.k8s.io/v1` EndpointSlice: the backends of one Service.
+public struct EndpointSliceSpec: Hashable, Sendable {
+    public var name: String
+    public var service: ServiceName
+    public var addressType: IPAddress.Family
+    public var endpoints: [EndpointSpec]
+    /// Port name (empty for unnamed) to port number.
+    public var ports: [String: UInt16]
+
+    public init(name: String, service: ServiceName, addressType: IPAddress.Family, endpoints: [EndpointSpec], ports: [String: UInt16]) {
+        self.name = name
+        self.service = service
+        self.addressType = addressType
+        self.endpoints = endpoints
+        self.ports = ports
+    }
+}

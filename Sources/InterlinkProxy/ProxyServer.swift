@@ -1,0 +1,141 @@
+import Atomics
+import InterlinkCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The TCP data plane: one listener per frontend, each routing from its `RouteSlot`.
+///
+/// Threading: the control-plane methods (`apply`, `stopAccepting`) may be called from any
+/// task; connections run on the event loops and only read route slots.
+public final class ProxyServer: Sendable {
+    struct Listener {
+        let channel: Channel
+        let slot: RouteSlot
+    }
+
+    private let group: EventLoopGroup
+    private let settings: ProxySettings
+    private let logger: Logger
+    private let dialer: BackendDialer
+    private let listeners = NIOLockedValueBox<[SocketEndpoint: Listener]>([:])
+    private let openCounter = ManagedAtomic<Int>(0)
+    private let acceptedCounter = ManagedAtomic<Int>(0)
+
+    public init(group: EventLoopGroup, settings: ProxySettings, logger: Logger, reportFailure: @escaping PassiveFailureReporter) {
+        self.group = group
+        self.settings = settings
+        self.logger = logger
+        self.dialer = BackendDialer(settings: settings, reportFailure: reportFailure, logger: logger)
+    }
+
+    /// Client connections open now.
+    public var openConnections: Int { openCounter.load(ordering: .relaxed) }
+    /// Client connections accepted since start.
+    public var acceptedConnections: Int { acceptedCounter.load(ordering: .relaxed) }
+
+    public var frontends: [SocketEndpoint] { listeners.withLockedValue { Array($0.keys) } }
+
+    /// Makes the listeners match `routes`: binds new frontends, publishes new routes to
+    /// existing ones, closes the listeners of frontends that are gone (their open connections
+    /// stay). Throws, naming the frontend, when a bind fails; the others are still applied.
+    public func apply(_ routes: [FrontendRoute]) async throws {
+        let wanted = Dictionary(routes.map { ($0.frontend, $0) }, uniquingKeysWith: { first, _ in first })
+        let (toClose, toBind) = listeners.withLockedValue { current -> ([Listener], [FrontendRoute]) in
+            var toBind: [FrontendRoute] = []
+            for (frontend, route) in wanted {
+                if let listener = current[frontend] { listener.slot.publish(route) } else { toBind.append(route) }
+            }
+            let gone = current.keys.filter { wanted[$0] == nil }
+            let closing = gone.compactMap { current.removeValue(forKey: $0) }
+            return (closing, toBind)
+        }
+        for listener in toClose {
+            try? await listener.channel.close()
+        }
+        var failures: [String] = []
+        for route in toBind {
+            do {
+                let slot = RouteSlot(route)
+                let channel = try await bind(route.frontend, slot: slot)
+                listeners.withLockedValue { $0[route.frontend] = Listener(channel: channel, slot: slot) }
+                logger.info("listening", metadata: ["service": "\(route.service)", "frontend": "\(route.frontend)"])
+            } catch {
+                failures.append("cannot listen on \(route.frontend) for \(route.service): \(error)")
+            }
+        }
+        if !failures.isEmpty { throw ProxyError.bindFailed(failures) }
+    }
+
+    /// Publishes new routes to frontends already listening; others are ignored. Synchronous:
+    /// the next accepted connection sees the new route.
+    public func publish(_ routes: [FrontendRoute]) {
+        listeners.withLockedValue { current in
+            for route in routes {
+                current[route.frontend]?.slot.publish(route)
+            }
+        }
+    }
+
+    private func bind(_ frontend: SocketEndpoint, slot: RouteSlot) async throws -> Channel {
+        let dialer = self.dialer
+        let idle = TimeAmount(settings.idleTimeout)
+        let counters = (open: openCounter, accepted: acceptedCounter)
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: settings.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelInitializer { channel in
+                counters.open.wrappingIncrement(ordering: .relaxed)
+                counters.accepted.wrappingIncrement(ordering: .relaxed)
+                channel.closeFuture.whenComplete { _ in counters.open.wrappingDecrement(ordering: .relaxed) }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionStarter(slot: slot, dialer: dialer))
+                }
+            }
+            .bind(host: frontend.ip.description, port: Int(frontend.port))
+            .get()
+    }
+
+    /// Closes every listener: no new connection is accepted; open ones go on.
+    public func stopAccepting() async {
+        let all = listeners.withLockedValue { current -> [Listener] in
+            defer { current.removeAll() }
+            return Array(current.values)
+        }
+        for listener in all {
+            try? await listener.channel.close()
+        }
+    }
+
+    /// Waits until every client connection has closed or `grace` has passed; true if drained.
+    public func waitForDrain(grace: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + grace
+        while openConnections > 0 {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+}
+
+public enum ProxyError: Error, CustomStringConvertible {
+    case bindFailed([String])
+
+    public var description: String {
+        switch self {
+        case .bindFailed(let failures): failures.joined(separator: "; ")
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

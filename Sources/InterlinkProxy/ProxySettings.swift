@@ -1,0 +1,13 @@
+/// Data-plane tuning, all with production defaults.
+public struct ProxySettings: Sendable {
+    /// How long a dial to a backend may take before it counts as failed.
+    public var connectTimeout: Duration = .seconds(2)
+    /// Backends tried per client connection (never the same one twice).
+    public var maxAttempts = 3
+    /// A connection with no traffic in either direction for this long is closed.
+    public var idleTimeout: Duration = .seconds(3600)
+    /// Listen backlog of every frontend socket.
+    public var backlog: Int32 = 4096
+
+    public init() {}
+}

@@ -1,0 +1,32 @@
+import Atomics
+
+/// Connection counters of one backend, shared by every route that lists it.
+///
+/// Threading: updated with relaxed atomics from any event loop; read by the API.
+public final class BackendStats: Sendable {
+    private let activeCounter = ManagedAtomic<Int>(0)
+    private let totalCounter = ManagedAtomic<Int>(0)
+    private let failedCounter = ManagedAtomic<Int>(0)
+
+    public init() {}
+
+    /// Connections open to the backend now.
+    public var active: Int { activeCounter.load(ordering: .relaxed) }
+    /// Connections established to the backend since the agent started.
+    public var total: Int { totalCounter.load(ordering: .relaxed) }
+    /// Dials to the backend that failed.
+    public var failedDials: Int { failedCounter.load(ordering: .relaxed) }
+
+    func connectionOpened() {
+        activeCounter.wrappingIncrement(ordering: .relaxed)
+        totalCounter.wrappingIncrement(ordering: .relaxed)
+    }
+
+    func connectionClosed() {
+        activeCounter.wrappingDecrement(ordering: .relaxed)
+    }
+
+    func dialFailed() {
+        failedCounter.wrappingIncrement(ordering: .relaxed)
+    }
+}

@@ -1,0 +1,81 @@
+import Atomics
+import InterlinkCore
+import NIOConcurrencyHelpers
+
+/// The immutable routing decision for one frontend: its eligible backends and how to pick one.
+///
+/// A new connection loads the current route once and never waits on the control plane;
+/// publishing a new route never touches connections already made.
+public final class FrontendRoute: Sendable {
+    public let service: ServiceName
+    public let frontend: SocketEndpoint
+    /// Eligible backends, in Maglev order (sorted by address).
+    public let backends: [RouteBackend]
+    public let algorithm: LoadBalancingAlgorithm
+    let maglev: MaglevTable?
+    let affinity: ClientAffinityStore?
+
+    public init(
+        service: ServiceName, frontend: SocketEndpoint, backends: [RouteBackend],
+        algorithm: LoadBalancingAlgorithm, affinity: ClientAffinityStore?
+    ) {
+        var seen: Set<SocketEndpoint> = []
+        let sorted = backends.sorted { $0.endpoint < $1.endpoint }.filter { seen.insert($0.endpoint).inserted }
+        self.service = service
+        self.frontend = frontend
+        self.backends = sorted
+        self.algorithm = algorithm
+        self.affinity = affinity
+        self.maglev = algorithm == .maglev && !sorted.isEmpty ? MaglevTable(backends: sorted.map(\.endpoint)) : nil
+    }
+
+    /// Picks a backend for a new connection from `client`, skipping those already tried.
+    func pick(client: SocketEndpoint?, excluding tried: [RouteBackend]) -> RouteBackend? {
+        let candidates = tried.isEmpty ? backends : backends.filter { b in !tried.contains { $0 === b } }
+        guard !candidates.isEmpty else { return nil }
+        if let affinity, let client,
+           let pinned = affinity.lookup(client: client.ip, isEligible: { endpoint in candidates.contains { $0.endpoint == endpoint } })
+        {
+            return candidates.first { $0.endpoint == pinned }
+        }
+        var chosen: RouteBackend?
+        if tried.isEmpty, let maglev, let client, let index = maglev.backendIndex(forHash: MaglevTable.flowHash(client: client)) {
+            chosen = backends[index]  // same sorted order as the table
+        }
+        let backend = chosen ?? candidates[Int.random(in: 0..<candidates.count)]
+        if let affinity, let client {
+            affinity.record(client: client.ip, backend: backend.endpoint)
+        }
+        return backend
+    }
+}
+
+extension FrontendRoute: AtomicReference {}
+
+/// The ClientIP affinity table of one frontend, kept across route updates.
+///
+/// Threading: a lock guards the table; only services with `sessionAffinity: ClientIP` have one.
+public final class ClientAffinityStore: Sendable {
+    private let table: NIOLockedValueBox<ClientAffinityTable>
+    private let recordsSinceExpiry = ManagedAtomic<Int>(0)
+
+    public init(timeout: Duration) {
+        self.table = NIOLockedValueBox(ClientAffinityTable(timeout: timeout))
+    }
+
+    public var timeout: Duration { table.withLockedValue { $0.timeout } }
+
+    func lookup(client: IPAddress, isEligible: (SocketEndpoint) -> Bool) -> SocketEndpoint? {
+        let now = ContinuousClock.now
+        return table.withLockedValue { $0.lookup(client: client, now: now, isEligible: isEligible) }
+    }
+
+    func record(client: IPAddress, backend: SocketEndpoint) {
+        let now = ContinuousClock.now
+        let expire = recordsSinceExpiry.wrappingIncrementThenLoad(ordering: .relaxed) % 4096 == 0
+        table.withLockedValue { table in
+            table.record(client: client, backend: backend, now: now)
+            if expire { table.expire(now: now) }
+        }
+    }
+}
