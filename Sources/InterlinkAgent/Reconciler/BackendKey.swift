@@ -5,5 +5,10 @@ public struct BackendKey: Hashable, Sendable, CustomStringConvertible {
     public var service: ServiceName
     public var endpoint: SocketEndpoint
 
+    public init(service: ServiceName, endpoint: SocketEndpoint) {
+        self.service = service
+        self.endpoint = endpoint
+    }
+
     public var description: String { "\(service) \(endpoint)" }
 }

@@ -15,7 +15,11 @@ struct BackendDialer {
     let reportFailure: PassiveFailureReporter
     let logger: Logger
 
-    func connect(client: Channel, route: FrontendRoute, clientEndpoint: SocketEndpoint?, tried: [RouteBackend] = []) {
+    /// Dials backends until one answers; calls `connected` with it, or closes the client.
+    func connect(
+        client: Channel, route: FrontendRoute, clientEndpoint: SocketEndpoint?, tried: [RouteBackend] = [],
+        connected: @escaping (Channel) -> Void
+    ) {
         guard tried.count < settings.maxAttempts, let backend = route.pick(client: clientEndpoint, excluding: tried) else {
             var metadata: Logger.Metadata = ["service": "\(route.service)", "frontend": "\(route.frontend)"]
             if !tried.isEmpty { metadata["tried"] = "\(tried.map(\.endpoint.description).joined(separator: ","))" }
@@ -34,7 +38,11 @@ struct BackendDialer {
                 case .success(let upstream):
                     backend.stats.connectionOpened()
                     upstream.closeFuture.whenComplete { _ in backend.stats.connectionClosed() }
-                    glue(client: client, upstream: upstream)
+                    guard client.isActive else {
+                        upstream.close(promise: nil)
+                        return
+                    }
+                    connected(upstream)
                 case .failure(let error):
                     backend.stats.dialFailed()
                     let reason = "connect to \(backend.endpoint) failed: \(error)"
@@ -43,47 +51,73 @@ struct BackendDialer {
                     ])
                     reportFailure(route.service, backend.endpoint, backend.cluster, reason)
                     guard client.isActive else { return }
-                    connect(client: client, route: route, clientEndpoint: clientEndpoint, tried: tried + [backend])
+                    connect(client: client, route: route, clientEndpoint: clientEndpoint, tried: tried + [backend], connected: connected)
                 }
             }
     }
-
-    private func glue(client: Channel, upstream: Channel) {
-        guard client.isActive else {
-            upstream.close(promise: nil)
-            return
-        }
-        let (clientSide, upstreamSide) = GlueHandler.matchedPair()
-        do {
-            try upstream.pipeline.syncOperations.addHandler(upstreamSide)
-            try client.pipeline.syncOperations.addHandler(clientSide)
-        } catch {
-            upstream.close(promise: nil)
-            client.close(promise: nil)
-            return
-        }
-        client.setOption(.autoRead, value: true).whenFailure { _ in client.close(promise: nil) }
-    }
 }
 
-/// Starts the dial when a client connection becomes active.
-final class ConnectionStarter: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
-
+/// Starts the dial when a client connection becomes active, holds what the client sends
+/// meanwhile (NIO delivers data and end-of-input even with autoRead off), then glues the
+/// channels, replays what it held and leaves the pipeline.
+final class ConnectionStarter: RemovableChannelHandler {
     private let slot: RouteSlot
     private let dialer: BackendDialer
+    private var held: [NIOAny] = []
+    private var inputClosed = false
 
     init(slot: RouteSlot, dialer: BackendDialer) {
         self.slot = slot
         self.dialer = dialer
     }
 
+    private func glue(context: ChannelHandlerContext, upstream: Channel) {
+        let (clientSide, upstreamSide) = GlueHandler.matchedPair()
+        do {
+            try upstream.pipeline.syncOperations.addHandler(upstreamSide)
+            try context.pipeline.syncOperations.addHandler(clientSide, position: .after(self))
+        } catch {
+            upstream.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        for data in held { context.fireChannelRead(data) }
+        if !held.isEmpty { context.fireChannelReadComplete() }
+        held = []
+        if inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        if !inputClosed {
+            context.channel.setOption(.autoRead, value: true).whenFailure { _ in upstream.close(promise: nil) }
+        }
+    }
+}
+
+extension ConnectionStarter: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
     func channelActive(context: ChannelHandlerContext) {
         let route = slot.route
         let needsClient = route.algorithm == .maglev || route.affinity != nil
         let client = needsClient ? SocketEndpoint(context.channel.remoteAddress) : nil
-        dialer.connect(client: context.channel, route: route, clientEndpoint: client)
         context.fireChannelActive()
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        dialer.connect(client: context.channel, route: route, clientEndpoint: client) { [self] upstream in
+            glue(context: context, upstream: upstream)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        held.append(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputClosed = true
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
     }
 }

@@ -1,0 +1,196 @@
+import Foundation
+import InterlinkAgent
+import InterlinkCore
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The single-cluster data plane over real loopback sockets, with real TCP backends and an
+/// agent running as `interlink agent` runs it. Each test uses its own 127.0.N.0/24 addresses.
+@Suite(.serialized)
+struct ProxyIntegrationTests {
+    static func setUp(subnet: Int, backends: Int = 3, annotations: [String: String] = [:], extraSpec: String = "") async throws
+        -> (TestManifest, [TestBackend], RunningAgent)
+    {
+        let manifest = TestManifest(
+            clusterIP: "127.0.\(subnet).10", port: try await freePort(),
+            backendIPs: (1...backends).map { "127.0.\(subnet).\(10 + $0)" }, backendPort: try await freePort(),
+            annotations: annotations, extraSpec: extraSpec)
+        var started: [TestBackend] = []
+        for (index, endpoint) in manifest.backendEndpoints().enumerated() {
+            started.append(try await TestBackend.start(name: "b\(index + 1)", at: endpoint))
+        }
+        let agent = try await RunningAgent(manifestsPath: try manifest.write())
+        return (manifest, started, agent)
+    }
+
+    @Test("connections spread over every backend")
+    func spreadsOverAllBackends() async throws {
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 21)
+        var counts: [String: Int] = [:]
+        for _ in 0..<300 {
+            counts[try await TestClient.firstLine(from: manifest.frontend), default: 0] += 1
+        }
+        #expect(counts.keys.sorted() == ["b1", "b2", "b3"])
+        for (name, count) in counts {
+            #expect(count >= 60, "backend \(name) got \(count) of 300 connections")
+        }
+        let total = await agent.backend(backends[0].endpoint)?.totalConnections
+        #expect(total == counts["b1"])
+        try await agent.stop()
+        for backend in backends { await backend.stop() }
+    }
+
+    @Test("an IPv6 frontend proxies to IPv6 backends")
+    func ipv6Frontend() async throws {
+        let manifest = TestManifest(clusterIP: "::1", port: try await freePort(on: "::1"), backendIPs: ["::1"], backendPort: try await freePort(on: "::1"))
+        let backend = try await TestBackend.start(name: "v6", at: manifest.backendEndpoints()[0])
+        let agent = try await RunningAgent(manifestsPath: try manifest.write())
+        #expect(try await TestClient.firstLine(from: manifest.frontend) == "v6")
+        try await agent.stop()
+        await backend.stop()
+    }
+
+    @Test("a killed backend: every new connection still succeeds, it is marked down in time, and comes back after rise checks")
+    func failoverAndRecovery() async throws {
+        let interval = Duration.milliseconds(300)
+        let fall = 3, rise = 2
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 22, annotations: [
+            ServiceAnnotations.healthCheckInterval: "300ms", ServiceAnnotations.healthCheckTimeout: "200ms",
+            ServiceAnnotations.healthCheckFall: "\(fall)", ServiceAnnotations.healthCheckRise: "\(rise)",
+        ])
+        let victim = backends[1]
+        #expect(await agent.backend(victim.endpoint)?.health == "up")
+
+        // Without traffic, active checks alone must notice within interval × fall + 1 s.
+        await victim.stop()
+        let markedDown = await agent.waitFor(timeout: .seconds(10)) { await agent.backend(victim.endpoint)?.health == "down" }
+        let bound = interval * fall + .seconds(1)
+        #expect(markedDown != nil && markedDown! <= bound, "marked down after \(String(describing: markedDown)), bound \(bound)")
+
+        // Every connection succeeds while it is down.
+        var names: Set<String> = []
+        for _ in 0..<100 {
+            names.insert(try await TestClient.firstLine(from: manifest.frontend))
+        }
+        #expect(names == ["b1", "b3"])
+
+        // Back: after `rise` good checks it takes traffic again.
+        try await victim.start()
+        let up = await agent.waitFor(timeout: .seconds(5)) { await agent.backend(victim.endpoint)?.health == "up" }
+        #expect(up != nil && up! >= interval * (rise - 1), "came back after \(String(describing: up))")
+        var afterCount = 0
+        for _ in 0..<90 where try await TestClient.firstLine(from: manifest.frontend) == "b2" {
+            afterCount += 1
+        }
+        #expect(afterCount > 0)
+        try await agent.stop()
+        for backend in backends { await backend.stop() }
+    }
+
+    @Test("a dead backend not yet marked down: the proxy retries another and the client sees no error")
+    func retriesOnFailedDial() async throws {
+        // Checks every 10 minutes: only the passive path can notice.
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 23, annotations: [ServiceAnnotations.healthCheckInterval: "10m"])
+        await backends[0].stop()
+        await backends[2].stop()
+        for _ in 0..<50 {
+            #expect(try await TestClient.firstLine(from: manifest.frontend) == "b2")
+        }
+        let dead = await agent.backend(backends[0].endpoint)
+        #expect(dead?.health == "down")
+        #expect(dead?.failedDials == 1, "marked down by the first failed dial, then never dialled again")
+        try await agent.stop()
+        await backends[1].stop()
+    }
+
+    @Test("half-close: the client shuts its write side and still receives the backend's full answer")
+    func halfClose() async throws {
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 24, backends: 1)
+        let payload = ByteBuffer(repeating: 0x61, count: 8 << 20)
+        var sent = StreamHash()
+        sent.update(payload)
+        let exchange = try await TestClient.exchange(with: manifest.frontend, payload: payload, halfClose: true)
+        // name line + echo of 8 MiB + trailer written after the backend saw our EOF.
+        let trailer = "bye b1 \(sent.count) \(sent.value)\n"
+        #expect(exchange.tail.hasSuffix(trailer))
+        #expect(exchange.hash.count == "b1\n".utf8.count + sent.count + trailer.utf8.count)
+        try await agent.stop()
+        await backends[0].stop()
+    }
+
+    @Test("64 MiB in each direction arrives intact")
+    func bulkTransferIntegrity() async throws {
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 25, backends: 1)
+        var payload = ByteBuffer()
+        payload.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 << 20) { raw in
+            // xorshift64: incompressible, reproducible bytes
+            let words = raw.bindMemory(to: UInt64.self)
+            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+            for index in 0..<(64 << 20) / 8 {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                words[index] = state
+            }
+            return 64 << 20
+        }
+        var sent = StreamHash()
+        sent.update(payload)
+        var expected = StreamHash()
+        expected.update("b1\n")
+        expected.update(payload)
+        let trailer = "bye b1 \(sent.count) \(sent.value)\n"
+        expected.update(trailer)
+
+        let exchange = try await TestClient.exchange(with: manifest.frontend, payload: payload, halfClose: true)
+        #expect(exchange.tail.hasSuffix(trailer), "the backend received exactly what was sent")
+        #expect(exchange.hash == expected, "the client received exactly what the backend sent")
+        try await agent.stop()
+        await backends[0].stop()
+    }
+
+    @Test("1000 concurrent connections all complete")
+    func thousandConcurrentConnections() async throws {
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 26)
+        let results = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<1000 {
+                group.addTask { try await TestClient.firstLine(from: manifest.frontend) }
+            }
+            var all: [String] = []
+            for try await name in group { all.append(name) }
+            return all
+        }
+        #expect(results.count == 1000)
+        #expect(Set(results) == ["b1", "b2", "b3"])
+        try await agent.stop()
+        for backend in backends { await backend.stop() }
+    }
+
+    @Test("a routing change leaves open connections alone")
+    func routingChangeKeepsOpenConnections() async throws {
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 27, backends: 1)
+        let connection = try await TestClient.open(manifest.frontend)
+        #expect(try await connection.nextLine() == "b1")
+        // The only backend goes down: new connections have nowhere to go...
+        await agent.agent.reconciler.record(.passiveFailure(reason: "test"), for: BackendKey(service: ServiceName(namespace: "default", name: "echo"), endpoint: backends[0].endpoint))
+        #expect(await agent.backend(backends[0].endpoint)?.eligible == false)
+        let refused = try? await TestClient.exchange(with: manifest.frontend, halfClose: false)
+        #expect(refused?.firstLine ?? "" == "", "a new connection finds no backend")
+        // ...but the open one still works.
+        try await connection.send("still here\n")
+        #expect(try await connection.nextLine() == "still here")
+        await connection.close()
+        try await agent.stop()
+        await backends[0].stop()
+    }
+
+    @Test("sessionAffinity ClientIP pins a client to one backend")
+    func clientIPAffinity() async throws {
+        let (manifest, backends, agent) = try await Self.setUp(
+            subnet: 28, extraSpec: "  sessionAffinity: ClientIP\n  sessionAffinityConfig:\n    clientIP:\n      timeoutSeconds: 60")
+        var names: Set<String> = []
+        for _ in 0..<30 { names.insert(try await TestClient.firstLine(from: manifest.frontend)) }
+        #expect(names.count == 1)
+        try await agent.stop()
+        for backend in backends { await backend.stop() }
+    }
+}

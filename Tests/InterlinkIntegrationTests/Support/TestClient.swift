@@ -1,0 +1,149 @@
+import InterlinkCore
+import NIOCore
+import NIOPosix
+
+/// What a test client received on one connection.
+struct Exchange {
+    var firstLine: String
+    var hash: StreamHash
+    /// The last 200 bytes, to read the backend's trailer.
+    var tail: String
+}
+
+/// A real TCP client for tests, built on NIO so that many can run at once.
+enum TestClient {
+    /// Connects, sends `payload` (if any), half-closes when `halfClose`, and reads until the
+    /// server closes. Received bytes are hashed, not kept.
+    static func exchange(
+        with endpoint: SocketEndpoint, payload: ByteBuffer? = nil, halfClose: Bool = true,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> Exchange {
+        let promise = group.next().makePromise(of: Exchange.self)
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(5))
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Collector(promise: promise))
+                }
+            }
+            .connect(host: endpoint.ip.description, port: Int(endpoint.port))
+            .get()
+        if let payload {
+            channel.writeAndFlush(payload, promise: nil)
+        }
+        if halfClose {
+            try await channel.close(mode: .output)
+        }
+        return try await promise.futureResult.get()
+    }
+
+    /// Connects and returns the first line the server sends; closes the connection.
+    static func firstLine(from endpoint: SocketEndpoint) async throws -> String {
+        try await exchange(with: endpoint).firstLine
+    }
+
+    /// Connects and keeps the connection open; the caller drives it.
+    static func open(_ endpoint: SocketEndpoint, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> OpenConnection {
+        let lines = LineCollector()
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(lines) }
+            }
+            .connect(host: endpoint.ip.description, port: Int(endpoint.port))
+            .get()
+        return OpenConnection(channel: channel, lines: lines)
+    }
+}
+
+struct OpenConnection: Sendable {
+    let channel: Channel
+    let lines: LineCollector
+
+    func send(_ text: String) async throws {
+        try await channel.writeAndFlush(channel.allocator.buffer(string: text))
+    }
+
+    /// Waits for the next line, up to `timeout`.
+    func nextLine(timeout: Duration = .seconds(5)) async throws -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = try await channel.eventLoop.submit({ lines.popLine() }).get() { return line }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+final class LineCollector: ChannelInboundHandler, @unchecked Sendable {
+    // Touched only on the channel's event loop.
+    typealias InboundIn = ByteBuffer
+    private var buffer = ""
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        buffer += String(buffer: unwrapInboundIn(data))
+    }
+
+    func popLine() -> String? {
+        guard let end = buffer.firstIndex(of: "\n") else { return nil }
+        let line = String(buffer[..<end])
+        buffer = String(buffer[buffer.index(after: end)...])
+        return line
+    }
+}
+
+final class Collector: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let promise: EventLoopPromise<Exchange>
+    private var hash = StreamHash()
+    private var head: [UInt8] = []
+    private var tail: [UInt8] = []
+    private var done = false
+
+    init(promise: EventLoopPromise<Exchange>) {
+        self.promise = promise
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        hash.update(buffer)
+        if head.count < 200, let bytes = buffer.getBytes(at: buffer.readerIndex, length: min(200 - head.count, buffer.readableBytes)) {
+            head += bytes
+        }
+        let tailLength = min(200, buffer.readableBytes)
+        tail += buffer.getBytes(at: buffer.writerIndex - tailLength, length: tailLength) ?? []
+        if tail.count > 200 { tail.removeFirst(tail.count - 200) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            finish()
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard !done else { return }
+        done = true
+        promise.fail(error)
+        context.close(promise: nil)
+    }
+
+    private func finish() {
+        guard !done else { return }
+        done = true
+        let text = String(decoding: head, as: UTF8.self)
+        let firstLine = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        promise.succeed(Exchange(firstLine: firstLine, hash: hash, tail: String(decoding: tail, as: UTF8.self)))
+    }
+}
