@@ -74,6 +74,7 @@ public struct SocketEndpoint: Hashable, Comparable, Sendable, CustomStringConver
         } else {
             guard let colon = text.lastIndex(of: ":") else { return nil }
             host = text[..<colon]
+            guard !host.contains(":") else { return nil }  // IPv6 needs brackets
             portText = text[text.index(after: colon)...]
         }
         guard let ip = IPAddress(String(host)), let port = UInt16(portText), port > 0 else { return nil }
