@@ -25,7 +25,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "A manifest file, or a directory whose *.yaml / *.yml files are read.")
     var manifests: String
 
-    @Option(help: "Address of the JSON API (GET /healthz, GET /v1/services).")
+    @Option(help: "Address of the JSON API (GET /healthz, GET /v1/services), as IP:PORT or [IPv6]:PORT.")
     var apiListen: SocketEndpoint = AgentSettings.defaultAPIListen
 
     @Option(help: "Time a backend dial may take before the next backend is tried.")
