@@ -43,8 +43,8 @@ def setup(work, interlink_bin):
     procs = {}
     nginx_conf = f"""
 worker_processes 1; daemon off; pid {work}/nginx.pid; error_log {work}/nginx.err;
-worker_rlimit_nofile 65536;
-events {{ worker_connections 30000; }}
+worker_rlimit_nofile 19500;
+events {{ worker_connections 19000; }}
 http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
   server {{ listen {BACKEND_IP}:{HTTP_PORT} reuseport backlog=4096;
     location / {{ return 200 "hello from the backend\\n"; }} }} }}
@@ -56,7 +56,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
     haproxy_cfg = f"""
 global
   nbthread 1
-  maxconn 40000
+  maxconn 9900
 defaults
   mode tcp
   timeout connect 2s
@@ -140,7 +140,10 @@ def idle_connections(ip, pid, count):
         s = socket.create_connection((ip, HTTP_PORT))
         socks.append(s)
     time.sleep(2)
-    result = {"rss_before_kib": base, "rss_kib": rss_kib(pid) if pid else 0, "open": len(socks)}
+    rss = rss_kib(pid) if pid else 0
+    per_conn = (rss - base) / count
+    result = {"rss_before_kib": base, "rss_kib": rss, "open": len(socks), "kib_per_conn": per_conn,
+              "rss_10k_kib": base + per_conn * 10000}
     for s in socks:
         s.close()
     time.sleep(2)
@@ -151,14 +154,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--idle", type=int, default=10000)
+    parser.add_argument("--idle", type=int, default=9000, help="idle connections held open (a proxy needs 2 fds each; this machine caps a process at 20,000)")
     parser.add_argument("--interlink", default=".build/release/interlink")
     parser.add_argument("--out", default="bench-results/latest.json")
     args = parser.parse_args()
     for tool in ("haproxy", "nginx", "wrk", "iperf3", "taskset"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: apt-get install -y haproxy nginx-light wrk iperf3")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < 2 * args.idle + 500:
+        sys.exit(f"the open-file limit {hard} is too low for {args.idle} idle connections: raise it or pass --idle")
     work = tempfile.mkdtemp(prefix="interlink-bench-")
     procs = setup(work, os.path.abspath(args.interlink))
     pids = {"direct": None, "haproxy": procs["haproxy"].pid, "interlink": procs["interlink"].pid}
@@ -228,7 +234,9 @@ def report(results, args):
     line("bulk throughput, 1 stream (Gbit/s)", best(h["bulk"], "gbps"), best(i["bulk"], "gbps"), "{:.2f}", f"{best(d['bulk'], 'gbps'):.2f}")
     line("proxy CPU per GB bulk (s)", per("haproxy", "bulk", "bytes", 1e9), per("interlink", "bulk", "bytes", 1e9), "{:.2f}")
     if "idle" in h and "idle" in i:
-        line("RSS with 10,000 idle connections (MiB)", h["idle"]["rss_kib"] / 1024, i["idle"]["rss_kib"] / 1024, "{:.1f}")
+        line(f"RSS with {args.idle:,} idle connections (MiB)", h["idle"]["rss_kib"] / 1024, i["idle"]["rss_kib"] / 1024, "{:.1f}")
+        line("RSS per idle connection (KiB)", h["idle"]["kib_per_conn"], i["idle"]["kib_per_conn"], "{:.1f}")
+        line("RSS at 10,000 idle connections, extrapolated (MiB)", h["idle"]["rss_10k_kib"] / 1024, i["idle"]["rss_10k_kib"] / 1024, "{:.1f}")
     head = "| measure | direct | HAProxy | Interlink | Interlink/HAProxy |\n|---|---|---|---|---|"
     return head + "\n" + "\n".join(rows)
 

@@ -10,5 +10,5 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy nginx-light wrk iperf3
 fi
 swift build -c release --product interlink
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 exec python3 scripts/bench.py --interlink "$(swift build -c release --show-bin-path)/interlink" "$@"

@@ -87,7 +87,6 @@ public final class ProxyServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { channel in
                 counters.open.wrappingIncrement(ordering: .relaxed)
                 counters.accepted.wrappingIncrement(ordering: .relaxed)

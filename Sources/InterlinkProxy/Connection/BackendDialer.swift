@@ -58,12 +58,19 @@ struct BackendDialer {
 }
 
 /// Starts the dial when a client connection becomes active, holds what the client sends
-/// meanwhile (NIO delivers data and end-of-input even with autoRead off), then glues the
-/// channels, replays what it held and leaves the pipeline.
+/// meanwhile (up to `holdLimit` bytes, then it stops reading), then glues the channels,
+/// replays what it held and leaves the pipeline.
+///
+/// Client channels read from the start (no autoRead toggle: one registration change less per
+/// connection); most clients send a small request, or nothing, before the backend answers.
 final class ConnectionStarter: RemovableChannelHandler {
+    static let holdLimit = 256 * 1024
+
     private let slot: RouteSlot
     private let dialer: BackendDialer
     private var held: [NIOAny] = []
+    private var heldBytes = 0
+    private var readSuppressed = false
     private var inputClosed = false
 
     init(slot: RouteSlot, dialer: BackendDialer) {
@@ -85,15 +92,15 @@ final class ConnectionStarter: RemovableChannelHandler {
         if !held.isEmpty { context.fireChannelReadComplete() }
         held = []
         if inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        let resumeReading = readSuppressed
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-        if !inputClosed {
-            context.channel.setOption(.autoRead, value: true).whenFailure { _ in upstream.close(promise: nil) }
-        }
+        if resumeReading { context.channel.read() }
     }
 }
 
-extension ConnectionStarter: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
+extension ConnectionStarter: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = NIOAny
 
     func channelActive(context: ChannelHandlerContext) {
         let route = slot.route
@@ -106,7 +113,16 @@ extension ConnectionStarter: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        heldBytes += unwrapInboundIn(data).readableBytes
         held.append(data)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if heldBytes >= Self.holdLimit {
+            readSuppressed = true
+        } else {
+            context.read()
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
