@@ -9,9 +9,10 @@ import Testing
 /// agent running as `interlink agent` runs it. Each test uses its own 127.0.N.0/24 addresses.
 @Suite(.serialized)
 struct ProxyIntegrationTests {
-    static func setUp(subnet: Int, backends: Int = 3, annotations: [String: String] = [:], extraSpec: String = "") async throws
-        -> (TestManifest, [TestBackend], RunningAgent)
-    {
+    static func setUp(
+        subnet: Int, backends: Int = 3, annotations: [String: String] = [:], extraSpec: String = "",
+        configure: (inout AgentSettings) -> Void = { _ in }
+    ) async throws -> (TestManifest, [TestBackend], RunningAgent) {
         let manifest = TestManifest(
             clusterIP: "127.0.\(subnet).10", port: try await freePort(),
             backendIPs: (1...backends).map { "127.0.\(subnet).\(10 + $0)" }, backendPort: try await freePort(),
@@ -20,7 +21,7 @@ struct ProxyIntegrationTests {
         for (index, endpoint) in manifest.backendEndpoints().enumerated() {
             started.append(try await TestBackend.start(name: "b\(index + 1)", at: endpoint))
         }
-        let agent = try await RunningAgent(manifestsPath: try manifest.write())
+        let agent = try await RunningAgent(manifestsPath: try manifest.write(), configure: configure)
         return (manifest, started, agent)
     }
 
@@ -192,5 +193,41 @@ struct ProxyIntegrationTests {
         #expect(names.count == 1)
         try await agent.stop()
         for backend in backends { await backend.stop() }
+    }
+
+    @Test("a connection idle in both directions for --idle-timeout is closed")
+    func idleTimeout() async throws {
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 29, backends: 1) { $0.proxy.idleTimeout = .milliseconds(300) }
+        let connection = try await TestClient.open(manifest.frontend)
+        #expect(try await connection.nextLine() == "b1")
+        try await Task.sleep(for: .milliseconds(150))
+        try await connection.send("ping\n")
+        #expect(try await connection.nextLine() == "ping", "traffic keeps it open")
+        let closed = await agent.waitFor(timeout: .seconds(3)) { !connection.channel.isActive }
+        #expect(closed != nil && closed! >= .milliseconds(250), "closed after \(String(describing: closed)) of silence")
+        try await agent.stop()
+        await backends[0].stop()
+    }
+
+    @Test("HTTP health checks: a backend answering 2xx stays up, one that does not speak HTTP goes down")
+    func httpHealthCheck() async throws {
+        let manifest = TestManifest(
+            clusterIP: "127.0.30.10", port: try await freePort(), backendIPs: ["127.0.30.11", "127.0.30.12"], backendPort: try await freePort(),
+            annotations: [
+                ServiceAnnotations.healthCheck: "http", ServiceAnnotations.healthCheckPath: "/healthz",
+                ServiceAnnotations.healthCheckInterval: "200ms", ServiceAnnotations.healthCheckFall: "2",
+            ])
+        let endpoints = manifest.backendEndpoints()
+        let http = try await DemoBackend.start(name: "web", cluster: "test", listen: [endpoints[0]], group: MultiThreadedEventLoopGroup.singleton)
+        let raw = try await TestBackend.start(name: "raw", at: endpoints[1])
+        let agent = try await RunningAgent(manifestsPath: try manifest.write())
+        let down = await agent.waitFor(timeout: .seconds(3)) { await agent.backend(endpoints[1])?.health == "down" }
+        #expect(down != nil)
+        #expect(await agent.backend(endpoints[1])?.healthDetail?.contains("not an HTTP response") == true)
+        let web = await agent.backend(endpoints[0])
+        #expect(web?.health == "up" && web?.healthDetail == nil, "checked and up: \(String(describing: web?.healthDetail))")
+        try await agent.stop()
+        await http.stop()
+        await raw.stop()
     }
 }
