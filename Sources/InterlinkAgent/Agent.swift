@@ -66,7 +66,12 @@ public final class Agent: Sendable {
     public func run() async throws {
         do {
             try await reconciler.start()
-            try await serviceGroup.run()
+            do {
+                try await serviceGroup.run()
+            } catch let error as IOError {
+                // The frontends are bound by now: a bind failing here is the API's.
+                throw AgentError.apiUnavailable(settings.apiListen, networkErrorText(error))
+            }
         } catch {
             await proxy.stopAccepting()
             try? await group.shutdownGracefully()
@@ -116,6 +121,17 @@ struct DataPlane: Service {
             logger.info("drained")
         } else {
             logger.warning("grace period over; closing remaining connections", metadata: ["open": "\(proxy.openConnections)"])
+        }
+    }
+}
+
+public enum AgentError: Error, CustomStringConvertible {
+    case apiUnavailable(SocketEndpoint, String)
+
+    public var description: String {
+        switch self {
+        case .apiUnavailable(let address, let reason):
+            "cannot serve the API on \(address): \(reason); choose another address with --api-listen"
         }
     }
 }

@@ -62,7 +62,7 @@ public final class ProxyServer: Sendable {
                 listeners.withLockedValue { $0[route.frontend] = Listener(channel: channel, slot: slot) }
                 logger.info("listening", metadata: ["service": "\(route.service)", "frontend": "\(route.frontend)"])
             } catch {
-                failures.append("cannot listen on \(route.frontend) for \(route.service): \(error)")
+                failures.append("cannot listen on \(route.frontend) for Service \(route.service): \(networkErrorText(error))")
             }
         }
         if !failures.isEmpty { throw ProxyError.bindFailed(failures) }

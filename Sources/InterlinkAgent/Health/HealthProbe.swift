@@ -1,4 +1,5 @@
 import InterlinkCore
+import InterlinkProxy
 import NIOCore
 import NIOPosix
 
@@ -18,7 +19,7 @@ enum HealthProbe {
                 try? await channel.close()
                 return nil
             } catch {
-                return "TCP connect failed: \(error)"
+                return "TCP connect failed: \(networkErrorText(error))"
             }
         case .http(let path):
             return await http(path: path, endpoint: endpoint, timeout: timeout, bootstrap: bootstrap)
@@ -30,7 +31,7 @@ enum HealthProbe {
         do {
             channel = try await bootstrap.connect(host: endpoint.ip.description, port: Int(endpoint.port)).get()
         } catch {
-            return "TCP connect failed: \(error)"
+            return "TCP connect failed: \(networkErrorText(error))"
         }
         defer { channel.close(promise: nil) }
         let statusLine: String
@@ -54,7 +55,7 @@ enum HealthProbe {
                 return promise.futureResult
             }.get()
         } catch {
-            return "HTTP GET \(path) failed: \(error)"
+            return "HTTP GET \(path) failed: \(networkErrorText(error))"
         }
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let code = Int(parts[1]) else {

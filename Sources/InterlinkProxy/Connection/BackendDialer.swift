@@ -45,9 +45,9 @@ struct BackendDialer {
                     connected(upstream)
                 case .failure(let error):
                     backend.stats.dialFailed()
-                    let reason = "connect to \(backend.endpoint) failed: \(error)"
+                    let reason = "connect to \(backend.endpoint) failed: \(networkErrorText(error))"
                     logger.warning("backend dial failed; trying another", metadata: [
-                        "service": "\(route.service)", "backend": "\(backend.endpoint)", "cluster": "\(backend.cluster)", "error": "\(error)",
+                        "service": "\(route.service)", "backend": "\(backend.endpoint)", "cluster": "\(backend.cluster)", "error": "\(networkErrorText(error))",
                     ])
                     reportFailure(route.service, backend.endpoint, backend.cluster, reason)
                     guard client.isActive else { return }

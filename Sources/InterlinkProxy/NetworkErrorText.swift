@@ -1,0 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+import NIOPosix
+
+/// A short, readable text for a socket error, for logs, the API and the command line:
+/// `Connection refused (errno 111)` rather than NIO's internal descriptions.
+public func networkErrorText(_ error: Error) -> String {
+    switch error {
+    case let io as IOError:
+        return "\(String(cString: strerror(io.errnoCode))) (errno \(io.errnoCode))"
+    case let connection as NIOConnectionError:
+        guard let last = connection.connectionErrors.last else { return "\(connection)" }
+        return networkErrorText(last.error)
+    case ChannelError.connectTimeout(let timeout):
+        return "connect timed out after \(timeout.nanoseconds / 1_000_000) ms"
+    default:
+        return "\(error)"
+    }
+}
