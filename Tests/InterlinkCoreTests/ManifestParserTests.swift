@@ -44,10 +44,8 @@ struct ManifestParserTests {
         """
 
     static func parse(_ yaml: String) -> (ManifestSet, [ManifestProblem]) {
-        var (set, problems) = ManifestParser.parse(yaml: yaml, file: "east/echo.yaml")
-        problems += set.crossDocumentProblems()
-        set.merge(ManifestSet())
-        return (set, problems)
+        let (set, problems) = ManifestParser.parse(yaml: yaml, file: "east/echo.yaml")
+        return (set, problems + set.crossDocumentProblems())
     }
 
     @Test("a full Service and EndpointSlice parse into the model")

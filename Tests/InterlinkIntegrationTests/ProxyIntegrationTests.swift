@@ -79,7 +79,8 @@ struct ProxyIntegrationTests {
         // Back: after `rise` good checks it takes traffic again.
         try await victim.start()
         let up = await agent.waitFor(timeout: .seconds(5)) { await agent.backend(victim.endpoint)?.health == "up" }
-        #expect(up != nil && up! >= interval * (rise - 1), "came back after \(String(describing: up))")
+        // `rise` good checks, ±10 % jitter apart: never sooner than (rise − 1) × 0.9 × interval.
+        #expect(up != nil && up! >= interval * (rise - 1) * 0.9, "came back after \(String(describing: up))")
         var afterCount = 0
         for _ in 0..<90 where try await TestClient.firstLine(from: manifest.frontend) == "b2" {
             afterCount += 1
@@ -100,7 +101,14 @@ struct ProxyIntegrationTests {
         }
         let dead = await agent.backend(backends[0].endpoint)
         #expect(dead?.health == "down")
-        #expect(dead?.failedDials == 1, "marked down by the first failed dial, then never dialled again")
+        // The first failed dial marks it down; a dial already racing the update may fail too...
+        let failed = dead?.failedDials ?? 0
+        #expect((1...3).contains(failed))
+        // ...but once marked down it is never dialled again.
+        for _ in 0..<50 {
+            #expect(try await TestClient.firstLine(from: manifest.frontend) == "b2")
+        }
+        #expect(await agent.backend(backends[0].endpoint)?.failedDials == failed)
         try await agent.stop()
         await backends[1].stop()
     }

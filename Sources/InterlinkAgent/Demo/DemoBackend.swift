@@ -69,8 +69,10 @@ final class DemoBackendHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var chunk = unwrapInboundIn(data)
         if pending == nil { pending = chunk } else { pending!.writeBuffer(&chunk) }
-        if mode == .undecided, let first = pending?.getString(at: pending!.readerIndex, length: min(4, pending!.readableBytes)) {
-            guard first.count == 4 || pending!.readableBytes >= 4 else { return }
+        if mode == .undecided, let received = pending {
+            // Four bytes tell an HTTP method; a shorter first line is plain text.
+            guard received.readableBytes >= 4 || received.readableBytesView.contains(10) else { return }
+            let first = received.getString(at: received.readerIndex, length: min(4, received.readableBytes)) ?? ""
             mode = ["GET ", "HEAD", "POST", "PUT "].contains(first) ? .http : .lines
         }
         switch mode {

@@ -14,6 +14,7 @@ public final class FrontendRoute: Sendable {
     public let algorithm: LoadBalancingAlgorithm
     let maglev: MaglevTable?
     let affinity: ClientAffinityStore?
+    private let pickCounter = ManagedAtomic<UInt64>(UInt64.random(in: 0...UInt64.max))
 
     public init(
         service: ServiceName, frontend: SocketEndpoint, backends: [RouteBackend],
@@ -42,7 +43,8 @@ public final class FrontendRoute: Sendable {
         if tried.isEmpty, let maglev, let client, let index = maglev.backendIndex(forHash: MaglevTable.flowHash(client: client)) {
             chosen = backends[index]  // same sorted order as the table
         }
-        let backend = chosen ?? candidates[Int.random(in: 0..<candidates.count)]
+        // A shared counter through `RandomPick`: no `getrandom` system call per connection.
+        let backend = chosen ?? candidates[RandomPick.index(pickCounter.wrappingIncrementThenLoad(ordering: .relaxed), count: candidates.count)!]
         if let affinity, let client {
             affinity.record(client: client.ip, backend: backend.endpoint)
         }
