@@ -10,7 +10,7 @@ public struct AgentSettings: Sendable {
     public var proxy = ProxySettings()
     /// How long open connections may finish after SIGTERM/SIGINT before they are closed.
     public var drainGrace: Duration = .seconds(10)
-    /// Event-loop threads of the data plane; nil means one per CPU the process may use.
+    /// Event-loop threads of the data plane; nil means NIO's `System.coreCount` (cgroup-aware).
     public var threads: Int?
 
     public static let defaultAPIListen = SocketEndpoint("127.0.0.1:9876")!

@@ -40,7 +40,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "On SIGTERM/SIGINT, how long open connections may finish before they are closed.")
     var drainGrace: String = "10s"
 
-    @Option(help: "Data-plane event-loop threads (default: one per CPU the process may run on).")
+    @Option(help: "Data-plane event-loop threads (default: one per CPU, within cgroup limits; under taskset, set it yourself).")
     var threads: Int?
 
     @OptionGroup var logging: LoggingOptions
