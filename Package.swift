@@ -64,6 +64,10 @@ let package = Package(
             dependencies: ["InterlinkCore"]
         ),
         .testTarget(
+            name: "InterlinkMeshTests",
+            dependencies: ["InterlinkMesh", "InterlinkCore"]
+        ),
+        .testTarget(
             name: "InterlinkIntegrationTests",
             dependencies: [
                 "InterlinkAgent",

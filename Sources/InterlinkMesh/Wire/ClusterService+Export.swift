@@ -1,0 +1,28 @@
+import InterlinkCore
+
+extension ClusterService {
+    /// What a cluster exports for one of its services: nil unless the service is global and
+    /// shared. Only backends that take new connections here (active, or terminating and
+    /// serving, and healthy per `isHealthy`) are listed, with every TCP port they serve.
+    public static func export(
+        _ service: LocalService, cluster: ClusterName, clusterID: ClusterID, isHealthy: (SocketEndpoint) -> Bool
+    ) -> ClusterService? {
+        let spec = service.spec
+        guard spec.isGlobal, spec.isShared else { return nil }
+        var frontends: PortMap = [:]
+        var backends: PortMap = [:]
+        var hostnames: [String: String] = [:]
+        for port in service.ports {
+            frontends[spec.clusterIP.description, default: [:]][port.port.name] = PortAddress(port: port.port.port)
+            for backend in port.backends where backend.state != .maintenance && isHealthy(backend.endpoint) {
+                let ip = backend.endpoint.ip.description
+                backends[ip, default: [:]][port.port.name] = PortAddress(port: backend.endpoint.port)
+                if let hostname = backend.hostname { hostnames[ip] = hostname }
+            }
+        }
+        return ClusterService(
+            cluster: cluster.rawValue, namespace: spec.name.namespace, name: spec.name.name,
+            frontends: frontends, backends: backends, hostnames: hostnames, labels: [:], selector: [:],
+            includeExternal: true, shared: true, clusterID: UInt32(clusterID.rawValue))
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import InterlinkCore
+
+extension ClusterService {
+    /// Decodes a value read under `key` from the store of `cluster` (ID `clusterID`) and checks
+    /// it: valid JSON of this shape, the `cluster` field naming that cluster, namespace and name
+    /// equal to the key's, the cluster ID, every IP and port. Non-TCP ports are left out.
+    public static func decodeValidated(
+        _ value: [UInt8], key: String, cluster: ClusterName, clusterID: ClusterID
+    ) throws(InvalidRemoteEntry) -> RemoteService {
+        func invalid(_ reason: String) -> InvalidRemoteEntry { InvalidRemoteEntry(key: key, reason: reason) }
+        guard let parsedKey = KVStoreKeys.parseService(key) else {
+            throw invalid("not a service key: expected \(KVStoreKeys.servicesRoot)/<cluster>/<namespace>/<name>")
+        }
+        let entry: ClusterService
+        do {
+            entry = try JSONDecoder().decode(ClusterService.self, from: Data(value))
+        } catch {
+            throw invalid("not a ClusterService JSON value: \(Self.describe(error))")
+        }
+        guard entry.cluster == cluster.rawValue, parsedKey.cluster == cluster.rawValue else {
+            throw invalid("names cluster '\(entry.cluster)' under the key of '\(parsedKey.cluster)', but was read from cluster \(cluster)")
+        }
+        guard entry.namespace == parsedKey.name.namespace, entry.name == parsedKey.name.name else {
+            throw invalid("names service \(entry.namespace)/\(entry.name) but its key names \(parsedKey.name)")
+        }
+        guard entry.clusterID == UInt32(clusterID.rawValue) else {
+            throw invalid("has clusterID \(entry.clusterID) but cluster \(cluster) has ID \(clusterID)")
+        }
+        var backends: [String: [Backend]] = [:]
+        for (ipText, ports) in entry.backends.sorted(by: { $0.key < $1.key }) {
+            guard let ip = IPAddress(ipText) else { throw invalid("backend address '\(ipText)' is not an IP address") }
+            for (portName, address) in ports where address.proto.uppercased() == "TCP" {
+                guard address.port > 0 else { throw invalid("backend \(ipText) port '\(portName)' is 0") }
+                let backend = Backend(
+                    endpoint: SocketEndpoint(ip: ip, port: address.port), cluster: cluster, state: .active,
+                    hostname: entry.hostnames?[ipText])
+                backends[portName, default: []].append(backend)
+            }
+        }
+        return RemoteService(
+            cluster: cluster, name: parsedKey.name, isGlobal: entry.includeExternal, isShared: entry.shared, backends: backends)
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "field '\(key.stringValue)' is missing"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case DecodingError.dataCorrupted: "not valid JSON"
+        default: "\(error)"
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import InterlinkCore
+import InterlinkMesh
+import Testing
+
+struct ClusterServiceTests {
+    static let west = try! ClusterName("west")
+    static let westID = try! ClusterID(2)
+    static let key = "cilium/state/services/v1/west/default/echo"
+
+    /// The example of DESIGN.md §5, as Cilium writes it.
+    static let ciliumJSON = """
+        {"cluster":"west","clusterID":2,"namespace":"default","name":"echo","includeExternal":true,"shared":true,\
+        "backends":{"10.0.0.2":{"http":{"Protocol":"TCP","Port":8080}}},\
+        "frontends":{"10.96.0.10":{"http":{"Protocol":"TCP","Port":80}}},"labels":{},"selector":{}}
+        """
+
+    static func decode(_ json: String, key: String = key) throws(InvalidRemoteEntry) -> RemoteService {
+        try ClusterService.decodeValidated(Array(json.utf8), key: key, cluster: west, clusterID: westID)
+    }
+
+    @Test("Cilium's JSON decodes into remote backends of the right cluster")
+    func decodesCiliumFormat() throws {
+        let service = try Self.decode(Self.ciliumJSON)
+        #expect(service.name == ServiceName(namespace: "default", name: "echo"))
+        #expect(service.isGlobal && service.isShared)
+        #expect(service.backends["http"]?.map(\.endpoint.description) == ["10.0.0.2:8080"])
+        #expect(service.backends["http"]?.first?.cluster == Self.west)
+    }
+
+    @Test("encoding keeps Cilium's field names")
+    func encodesCiliumFieldNames() throws {
+        let entry = ClusterService(
+            cluster: "west", namespace: "default", name: "echo",
+            frontends: ["10.96.0.10": ["http": .init(port: 80)]], backends: ["10.0.0.2": ["http": .init(port: 8080)]],
+            includeExternal: true, shared: true, clusterID: 2)
+        let json = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+        for field in ["\"cluster\":\"west\"", "\"clusterID\":2", "\"includeExternal\":true", "\"shared\":true", "\"Protocol\":\"TCP\"", "\"Port\":8080"] {
+            #expect(json.contains(field), "\(json) lacks \(field)")
+        }
+        #expect(try Self.decode(json).backends["http"]?.count == 1, "what we write, we read back")
+    }
+
+    struct BadEntry: CustomTestStringConvertible, Sendable {
+        var name: String
+        var json: String
+        var key: String = ClusterServiceTests.key
+        var reason: String
+        var testDescription: String { name }
+    }
+
+    static let badEntries: [BadEntry] = [
+        BadEntry(name: "garbage bytes", json: "\u{1}\u{2}not json", reason: "not a ClusterService JSON value"),
+        BadEntry(name: "missing field", json: #"{"cluster":"west"}"#, reason: "is missing"),
+        BadEntry(name: "another cluster's name", json: ciliumJSON.replacingOccurrences(of: "\"cluster\":\"west\"", with: "\"cluster\":\"east\""),
+                 reason: "names cluster 'east'"),
+        BadEntry(name: "key of another cluster", json: ciliumJSON, key: "cilium/state/services/v1/east/default/echo", reason: "under the key of 'east'"),
+        BadEntry(name: "name differs from key", json: ciliumJSON, key: "cilium/state/services/v1/west/default/other", reason: "its key names default/other"),
+        BadEntry(name: "wrong cluster ID", json: ciliumJSON.replacingOccurrences(of: "\"clusterID\":2", with: "\"clusterID\":9"), reason: "has clusterID 9"),
+        BadEntry(name: "bad backend IP", json: ciliumJSON.replacingOccurrences(of: "10.0.0.2", with: "10.0.0.300"), reason: "is not an IP address"),
+        BadEntry(name: "not a service key", json: ciliumJSON, key: "cilium/state/services/v1/west/echo", reason: "not a service key"),
+    ]
+
+    @Test("invalid remote entries are refused with a reason naming the key", arguments: badEntries)
+    func invalidEntries(_ entry: BadEntry) {
+        do {
+            _ = try Self.decode(entry.json, key: entry.key)
+            Issue.record("accepted: \(entry.json)")
+        } catch {
+            #expect(error.key == entry.key)
+            #expect(error.reason.contains(entry.reason), "reason: \(error.reason)")
+        }
+    }
+
+    @Test("non-TCP ports are left out, the rest kept")
+    func nonTCPPortsLeftOut() throws {
+        let json = Self.ciliumJSON.replacingOccurrences(
+            of: #"{"http":{"Protocol":"TCP","Port":8080}}"#, with: #"{"http":{"Protocol":"TCP","Port":8080},"dns":{"Protocol":"UDP","Port":53}}"#)
+        let service = try Self.decode(json)
+        #expect(service.backends.keys.sorted() == ["http"])
+    }
+}
