@@ -16,13 +16,22 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
             name: "InterlinkCore",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "InterlinkMesh", dependencies: ["InterlinkCore"]),
+        .target(
+            name: "InterlinkMesh",
+            dependencies: [
+                "InterlinkCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "InterlinkProxy",
             dependencies: [
@@ -73,6 +82,7 @@ let package = Package(
                 "InterlinkAgent",
                 "InterlinkProxy",
                 "InterlinkCore",
+                "InterlinkMesh",
                 "interlink",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
