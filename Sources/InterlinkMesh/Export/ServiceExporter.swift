@@ -1,0 +1,98 @@
+import Foundation
+import InterlinkCore
+import Logging
+
+/// Publishes this cluster's global shared services to its own kvstore, as Cilium does:
+/// `cilium/cluster-config/<cluster>`, one `ClusterService` per service under a lease, and the
+/// synced canary once the first full upload is done.
+///
+/// Several replicas of one cluster may export to the same store: entries are encoded
+/// deterministically (sorted keys), so replicas with the same view write identical values and
+/// skip writes that would change nothing; each renewal re-reads the cluster's keys and rewrites
+/// any that are missing or differ (e.g. expired with another replica's lease), so the store
+/// converges instead of flapping. Threading: an actor; call `sync` whenever local state changes.
+public actor ServiceExporter {
+    public let cluster: ClusterName
+    public let clusterID: ClusterID
+    public let leaseTTL: Duration
+    private let store: EtcdClient
+    private let logger: Logger
+    private var lease: Int64 = 0
+    private var desired: [String: [UInt8]] = [:]
+    private var canaryWritten = false
+
+    public init(store: EtcdClient, cluster: ClusterName, clusterID: ClusterID, leaseTTL: Duration = .seconds(900), logger: Logger) {
+        self.store = store
+        self.cluster = cluster
+        self.clusterID = clusterID
+        self.leaseTTL = leaseTTL
+        self.logger = logger
+    }
+
+    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    /// Makes the store hold exactly `services` for this cluster; writes the synced canary after
+    /// the first complete upload.
+    public func sync(_ services: [ClusterService]) async throws {
+        var next: [String: [UInt8]] = [:]
+        for service in services {
+            let key = KVStoreKeys.service(cluster: cluster, name: ServiceName(namespace: service.namespace, name: service.name))
+            next[key] = try Self.encode(service)
+        }
+        desired = next
+        try await publish()
+    }
+
+    /// Renews the lease (every TTL/3 is Cilium's rhythm); re-grants it and writes everything
+    /// again if it expired, and repairs keys that went missing or changed.
+    public func renew() async throws {
+        guard lease != 0 else { return }
+        if try await store.keepAlive(lease: lease) <= 0 {
+            logger.warning("export lease expired; writing everything again", metadata: ["cluster": "\(cluster)"])
+            lease = 0
+            canaryWritten = false
+        }
+        try await publish()
+    }
+
+    private func publish() async throws {
+        if lease == 0 { try await start() }
+        try await reconcileStore()
+        if !canaryWritten {
+            try await store.put(KVStoreKeys.syncedCanary(cluster: cluster), value: Array(ISO8601DateFormatter().string(from: Date()).utf8), lease: lease)
+            canaryWritten = true
+            logger.info("export complete", metadata: ["cluster": "\(cluster)", "services": "\(desired.count)"])
+        }
+    }
+
+    /// Deletes this cluster's entries and revokes the lease (a clean shutdown or disconnect).
+    public func withdraw() async throws {
+        try await store.delete(KVStoreKeys.servicesPrefix(cluster: cluster), prefix: true)
+        if lease != 0 { try await store.revokeLease(lease) }
+        lease = 0
+        canaryWritten = false
+    }
+
+    private func start() async throws {
+        lease = try await store.grantLease(ttl: max(1, Int(leaseTTL.components.seconds)))
+        let config = ClusterConfig(id: Int(clusterID.rawValue))
+        try await store.put(KVStoreKeys.clusterConfig(cluster: cluster), value: try Self.encode(config), lease: lease)
+    }
+
+    /// Compares the store with `desired`: puts what is missing or different, deletes the rest.
+    private func reconcileStore() async throws {
+        let current = try await store.range(KVStoreKeys.servicesPrefix(cluster: cluster), prefix: true)
+        var inStore: [String: [UInt8]] = [:]
+        for kv in current.kvs { inStore[kv.key] = kv.value }
+        for (key, value) in desired.sorted(by: { $0.key < $1.key }) where inStore[key] != value {
+            try await store.put(key, value: value, lease: lease)
+        }
+        for key in inStore.keys.sorted() where desired[key] == nil {
+            try await store.delete(key)
+        }
+    }
+}
