@@ -1,0 +1,105 @@
+import Foundation
+import InterlinkCore
+import Logging
+
+/// Follows one remote cluster's kvstore: checks its cluster config, lists its services, then
+/// watches from the listed revision + 1. On any failure it keeps what it knows (unless told to
+/// forget after `cacheTTL`), reconnects with capped exponential backoff and jitter, and resyncs:
+/// entries not listed again are dropped. A compacted watch re-lists.
+///
+/// Threading: an actor; `run()` until cancelled; every change is passed to `onChange`.
+public actor RemoteClusterWatcher {
+    public struct Status: Hashable, Sendable {
+        public var connected = false
+        public var lastSync: Date?
+        public var failures = 0
+        public var lastError: String?
+    }
+
+    public let cluster: ClusterName
+    public let clusterID: ClusterID
+    private let store: EtcdClient
+    private let cacheTTL: Duration?
+    private let logger: Logger
+    private let onChange: @Sendable (RemoteServiceCache) async -> Void
+    public private(set) var cache: RemoteServiceCache
+    public private(set) var status = Status()
+
+    public init(
+        cluster: ClusterName, clusterID: ClusterID, store: EtcdClient, cacheTTL: Duration? = nil, logger: Logger,
+        onChange: @escaping @Sendable (RemoteServiceCache) async -> Void
+    ) {
+        self.cluster = cluster
+        self.clusterID = clusterID
+        self.store = store
+        self.cacheTTL = cacheTTL
+        self.logger = logger
+        self.onChange = onChange
+        self.cache = RemoteServiceCache(cluster: cluster, clusterID: clusterID)
+    }
+
+    public func run() async {
+        var attempt = 0
+        var disconnectedSince: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            do {
+                try await syncOnce { attempt = 0; disconnectedSince = nil }
+            } catch is CancellationError {
+                return
+            } catch {
+                status.connected = false
+                status.failures += 1
+                status.lastError = "\(error)"
+                logger.warning("remote cluster unavailable; retrying", metadata: ["cluster": "\(cluster)", "error": "\(error)"])
+                let since = disconnectedSince ?? ContinuousClock.now
+                disconnectedSince = since
+                if let cacheTTL, ContinuousClock.now - since >= cacheTTL, !cache.services.isEmpty {
+                    cache.clear()
+                    await onChange(cache)
+                }
+            }
+            attempt += 1
+            let backoff = min(10.0, 0.1 * pow(2.0, Double(min(attempt, 10))))
+            try? await Task.sleep(for: .milliseconds(Int(backoff * Double.random(in: 0.5...1.0) * 1000)))
+        }
+    }
+
+    /// One connection: check the config, list, then follow the watch until it fails.
+    private func syncOnce(connected: () -> Void) async throws {
+        let config = try await store.range(KVStoreKeys.clusterConfig(cluster: cluster))
+        if let value = config.kvs.first?.value {
+            guard let parsed = try? JSONDecoder().decode(ClusterConfig.self, from: Data(value)) else {
+                throw RemoteClusterError("cluster config of \(cluster) is not valid JSON")
+            }
+            guard parsed.id == Int(clusterID.rawValue) else {
+                throw RemoteClusterError("cluster \(cluster) has ID \(parsed.id) in its store, but is configured with ID \(clusterID)")
+            }
+        }
+        let listed = try await store.range(KVStoreKeys.servicesPrefix(cluster: cluster), prefix: true)
+        cache.beginResync()
+        for kv in listed.kvs { cache.put(key: kv.key, value: kv.value) }
+        cache.finishResync()
+        status.connected = true
+        status.lastSync = Date()
+        status.lastError = nil
+        connected()
+        await onChange(cache)
+        for try await batch in store.watch(prefix: KVStoreKeys.servicesPrefix(cluster: cluster), startRevision: listed.revision + 1) {
+            guard !batch.events.isEmpty else { continue }
+            for event in batch.events {
+                switch event {
+                case .put(let kv): cache.put(key: kv.key, value: kv.value)
+                case .delete(let kv): cache.delete(key: kv.key)
+                }
+            }
+            status.lastSync = Date()
+            await onChange(cache)
+        }
+        throw RemoteClusterError("watch of \(cluster) ended")
+    }
+}
+
+public struct RemoteClusterError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,56 @@
+import InterlinkCore
+
+/// What is known of one remote cluster's services, with Cilium's resync rule: on reconnect
+/// every entry is marked stale, the re-list unmarks what it sees again, and what stays stale
+/// is dropped once the list is complete. Pure value; the watcher drives it.
+public struct RemoteServiceCache: Hashable, Sendable {
+    public let cluster: ClusterName
+    public let clusterID: ClusterID
+    public private(set) var services: [ServiceName: RemoteService] = [:]
+    /// Invalid entries seen (skipped), and the last one's reason.
+    public private(set) var invalidEntries = 0
+    public private(set) var lastInvalid: InvalidRemoteEntry?
+    private var stale: Set<ServiceName> = []
+
+    public init(cluster: ClusterName, clusterID: ClusterID) {
+        self.cluster = cluster
+        self.clusterID = clusterID
+    }
+
+    /// Before a re-list: everything known may be gone.
+    public mutating func beginResync() {
+        stale = Set(services.keys)
+    }
+
+    /// After a complete list: drops what the list did not show again.
+    public mutating func finishResync() {
+        for name in stale { services[name] = nil }
+        stale = []
+    }
+
+    /// A key was written (listed or watched). Invalid values are counted and skipped; a valid
+    /// service replaces what was known under its name.
+    public mutating func put(key: String, value: [UInt8]) {
+        do {
+            let service = try ClusterService.decodeValidated(value, key: key, cluster: cluster, clusterID: clusterID)
+            services[service.name] = service
+            stale.remove(service.name)
+        } catch {
+            invalidEntries += 1
+            lastInvalid = error
+        }
+    }
+
+    /// A key was deleted.
+    public mutating func delete(key: String) {
+        guard let parsed = KVStoreKeys.parseService(key), parsed.cluster == cluster.rawValue else { return }
+        services[parsed.name] = nil
+        stale.remove(parsed.name)
+    }
+
+    /// Forgets everything (the cluster was disconnected: drain its backends).
+    public mutating func clear() {
+        services = [:]
+        stale = []
+    }
+}
