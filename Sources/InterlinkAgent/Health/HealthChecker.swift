@@ -26,6 +26,12 @@ public struct HealthChecker: Service {
                 for target in targets {
                     tasks.addTask { await checkLoop(key: target.key, spec: target.spec) }
                 }
+                tasks.addTask {
+                    // Remote backends ejected after a failed dial come back by time.
+                    while (try? await Task.sleep(for: .seconds(1))) != nil {
+                        await reconciler.expireEjections()
+                    }
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import InterlinkCore
+import InterlinkMesh
 import InterlinkProxy
 import Logging
 
@@ -16,6 +17,13 @@ public actor Reconciler {
     private var health: [BackendKey: BackendHealth] = [:]
     private var stats: [BackendKey: BackendStats] = [:]
     private var affinityStores: [SocketEndpoint: ClientAffinityStore] = [:]
+    /// What each connected cluster exports.
+    private(set) var remotes: [ClusterName: RemoteServiceCache] = [:]
+    /// Remote backends whose dial failed, out of rotation until the instant given. Remote
+    /// backends have no active checks here (their own cluster checks them), so an ejection
+    /// ends by time, as Envoy's outlier detection does.
+    private var ejectedUntil: [BackendKey: ContinuousClock.Instant] = [:]
+    public static let remoteEjection = Duration.seconds(10)
 
     public init(cluster: ClusterName, clusterID: ClusterID, services: [LocalService], proxy: ProxyServer, logger: Logger) {
         self.cluster = cluster
@@ -59,7 +67,17 @@ public actor Reconciler {
 
     /// Applies a health event; on a transition, republishes the service's routes.
     public func record(_ event: BackendHealth.Event, for key: BackendKey) {
-        guard var state = health[key], let service = services.first(where: { $0.spec.name == key.service }) else { return }
+        guard let service = services.first(where: { $0.spec.name == key.service }) else { return }
+        guard var state = health[key] else {
+            if case .passiveFailure(let reason) = event, isRemoteBackend(key, of: service) {
+                ejectedUntil[key] = ContinuousClock.now + Self.remoteEjection
+                logger.warning("remote backend ejected", metadata: [
+                    "service": "\(key.service)", "backend": "\(key.endpoint)", "reason": "\(reason)", "for": "\(Self.remoteEjection)",
+                ])
+                proxy.publish(routes(of: service))
+            }
+            return
+        }
         if case .passiveFailure = event, service.spec.healthCheck.kind == .none {
             return  // nothing would bring it back: with checks off, readiness alone decides
         }
@@ -82,8 +100,49 @@ public actor Reconciler {
         record(.passiveFailure(reason: reason), for: BackendKey(service: service, endpoint: backend))
     }
 
+    /// Replaces what a connected cluster exports and republishes the global services.
+    public func updateRemote(_ cache: RemoteServiceCache) {
+        remotes[cache.cluster] = cache
+        publishGlobalServices()
+    }
+
+    /// Forgets a disconnected cluster: its backends leave every service.
+    public func removeRemote(_ cluster: ClusterName) {
+        remotes[cluster] = nil
+        publishGlobalServices()
+    }
+
+    /// Ends ejections whose time is up; call every second or so.
+    public func expireEjections(now: ContinuousClock.Instant = .now) {
+        let expired = ejectedUntil.filter { $0.value <= now }.map(\.key)
+        guard !expired.isEmpty else { return }
+        for key in expired { ejectedUntil[key] = nil }
+        let names = Set(expired.map(\.service))
+        for service in services where names.contains(service.spec.name) { proxy.publish(routes(of: service)) }
+    }
+
+    private func publishGlobalServices() {
+        for service in services { proxy.publish(routes(of: service)) }
+    }
+
+    /// Backends other clusters export for this service (listed even when the service is not
+    /// global here, so that the API can say why they are not used; selection skips them).
+    func remoteBackends(of service: LocalService, port: LocalService.Port) -> [Backend] {
+        remotes.values.flatMap { cache -> [Backend] in
+            guard let remote = cache.services[service.spec.name], remote.isGlobal, remote.isShared else { return [] }
+            return remote.backends[port.port.name] ?? []
+        }
+    }
+
+    func isRemoteBackend(_ key: BackendKey, of service: LocalService) -> Bool {
+        service.ports.contains { port in remoteBackends(of: service, port: port).contains { $0.endpoint == key.endpoint } }
+    }
+
     func healthState(for key: BackendKey) -> (health: String, detail: String?) {
-        guard let state = health[key] else { return ("up", nil) }
+        if let until = ejectedUntil[key] {
+            return ("down", "ejected after a failed dial; back in rotation in \(max(0, (until - .now).components.seconds)) s")
+        }
+        guard let state = health[key] else { return ("up", "remote: health as exported by its cluster") }
         if services.first(where: { $0.spec.name == key.service })?.spec.healthCheck.kind == HealthCheckSpec.Kind.none {
             return ("up", "active checks off: readiness is trusted")
         }
@@ -94,9 +153,11 @@ public actor Reconciler {
     func statsFor(_ key: BackendKey) -> BackendStats? { stats[key] }
 
     func candidates(of service: LocalService, port: LocalService.Port) -> [BackendCandidate] {
-        port.backends.map { backend in
-            let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
-            return BackendCandidate(backend: backend, isLocal: true, isHealthy: health[key]?.isUp ?? true)
+        let merge = BackendMerge(local: port.backends, remote: remoteBackends(of: service, port: port))
+        return merge.backends.map { entry in
+            let key = BackendKey(service: service.spec.name, endpoint: entry.backend.endpoint)
+            let healthy = entry.isLocal ? (health[key]?.isUp ?? true) : ejectedUntil[key] == nil
+            return BackendCandidate(backend: entry.backend, isLocal: entry.isLocal, isHealthy: healthy)
         }
     }
 
@@ -106,14 +167,29 @@ public actor Reconciler {
 
     func routes(of service: LocalService) -> [FrontendRoute] {
         service.ports.map { port in
-            let selection = selectBackends(candidates(of: service, port: port), isGlobal: service.spec.isGlobal, affinity: service.spec.affinity)
-            let backends = selection.eligible.compactMap { backend -> RouteBackend? in
-                let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
-                return try? RouteBackend(endpoint: backend.endpoint, cluster: backend.cluster, stats: stats[key] ?? BackendStats())
+            let candidates = candidates(of: service, port: port)
+            let selection = selectBackends(candidates, isGlobal: service.spec.isGlobal, affinity: service.spec.affinity)
+            // Retries after every eligible backend failed go where selection would send them
+            // if those were down.
+            let eligible = Set(selection.eligible.map(\.endpoint))
+            let degraded = candidates.map { candidate in
+                var candidate = candidate
+                if eligible.contains(candidate.backend.endpoint) { candidate.isHealthy = false }
+                return candidate
             }
+            let fallback = selectBackends(degraded, isGlobal: service.spec.isGlobal, affinity: service.spec.affinity).eligible
             return FrontendRoute(
-                service: service.spec.name, frontend: port.frontend, backends: backends,
-                algorithm: service.spec.algorithm, affinity: affinityStores[port.frontend])
+                service: service.spec.name, frontend: port.frontend, backends: routeBackends(selection.eligible, of: service),
+                fallback: routeBackends(fallback, of: service), algorithm: service.spec.algorithm, affinity: affinityStores[port.frontend])
+        }
+    }
+
+    private func routeBackends(_ backends: [Backend], of service: LocalService) -> [RouteBackend] {
+        backends.compactMap { backend in
+            let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
+            let counters = stats[key] ?? BackendStats()
+            stats[key] = counters
+            return try? RouteBackend(endpoint: backend.endpoint, cluster: backend.cluster, stats: counters)
         }
     }
 }

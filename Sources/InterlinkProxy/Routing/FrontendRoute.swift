@@ -11,13 +11,17 @@ public final class FrontendRoute: Sendable {
     public let frontend: SocketEndpoint
     /// Eligible backends, in Maglev order (sorted by address).
     public let backends: [RouteBackend]
+    /// Where retries go once every eligible backend has failed for this connection: the
+    /// backends selection would make eligible if those were down (e.g. the remote clusters of
+    /// an `affinity: local` service). Passive health moves new connections there too.
+    public let fallback: [RouteBackend]
     public let algorithm: LoadBalancingAlgorithm
     let maglev: MaglevTable?
     let affinity: ClientAffinityStore?
     private let pickCounter = ManagedAtomic<UInt64>(UInt64.random(in: 0...UInt64.max))
 
     public init(
-        service: ServiceName, frontend: SocketEndpoint, backends: [RouteBackend],
+        service: ServiceName, frontend: SocketEndpoint, backends: [RouteBackend], fallback: [RouteBackend] = [],
         algorithm: LoadBalancingAlgorithm, affinity: ClientAffinityStore?
     ) {
         var seen: Set<SocketEndpoint> = []
@@ -25,6 +29,7 @@ public final class FrontendRoute: Sendable {
         self.service = service
         self.frontend = frontend
         self.backends = sorted
+        self.fallback = fallback
         self.algorithm = algorithm
         self.affinity = affinity
         self.maglev = algorithm == .maglev && !sorted.isEmpty ? MaglevTable(backends: sorted.map(\.endpoint)) : nil
@@ -32,7 +37,10 @@ public final class FrontendRoute: Sendable {
 
     /// Picks a backend for a new connection from `client`, skipping those already tried.
     func pick(client: SocketEndpoint?, excluding tried: [RouteBackend]) -> RouteBackend? {
-        let candidates = tried.isEmpty ? backends : backends.filter { b in !tried.contains { $0 === b } }
+        var candidates = tried.isEmpty ? backends : backends.filter { b in !tried.contains { $0 === b } }
+        if candidates.isEmpty {
+            candidates = fallback.filter { b in !tried.contains { $0.endpoint == b.endpoint } }
+        }
         guard !candidates.isEmpty else { return nil }
         if let affinity, let client,
            let pinned = affinity.lookup(client: client.ip, isEligible: { endpoint in candidates.contains { $0.endpoint == endpoint } })
