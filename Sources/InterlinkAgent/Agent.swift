@@ -1,4 +1,5 @@
 import InterlinkCore
+import InterlinkMesh
 import InterlinkProxy
 import Logging
 import NIOCore
@@ -20,6 +21,7 @@ public final class Agent: Sendable {
     private let passiveFailures: AsyncStream<PassiveFailure>
     private let serviceGroup: ServiceGroup
     private let apiPort: AsyncStream<Int>
+    private let exportNotifier: AsyncStream<Void>.Continuation?
 
     struct PassiveFailure: Sendable {
         var service: ServiceName
@@ -30,6 +32,10 @@ public final class Agent: Sendable {
     /// Loads and validates the manifests; throws `ManifestErrors` before anything starts.
     public init(settings: AgentSettings, logger: Logger, handleSignals: Bool = true) throws {
         let manifests = try ManifestLoader.load(path: settings.manifestsPath)
+        let remoteConfigs = try settings.clustermeshConfig.map { try RemoteClusterConfig.load(directory: $0) } ?? []
+        if let same = remoteConfigs.first(where: { $0.name == settings.clusterName }) {
+            throw ClusterMeshConfigError("\(settings.clustermeshConfig ?? ""): \(same.name) is this cluster's own name: remove that file")
+        }
         self.settings = settings
         self.logger = logger
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads ?? System.coreCount)
@@ -49,9 +55,26 @@ public final class Agent: Sendable {
         let api = AgentAPI.application(reconciler: reconciler, settings: settings, group: group, logger: logger) { port in
             portContinuation.yield(port)
         }
-        let services: [any Service] = [
+        var services: [any Service] = [
             PassiveHealthFeed(failures: stream, reconciler: reconciler),
             HealthChecker(reconciler: reconciler, group: group, logger: logger),
+        ]
+        if !settings.kvstoreEndpoints.isEmpty {
+            let (changes, notifier) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            let exporter = ServiceExporter(
+                store: EtcdClient(endpoints: settings.kvstoreEndpoints), cluster: settings.clusterName, clusterID: settings.clusterID,
+                leaseTTL: settings.exportLeaseTTL, logger: logger)
+            services.append(MeshExport(exporter: exporter, reconciler: reconciler, changes: changes, logger: logger))
+            self.exportNotifier = notifier
+        } else {
+            self.exportNotifier = nil
+        }
+        if !remoteConfigs.isEmpty {
+            services.append(RemoteClusters(
+                configs: remoteConfigs, localCluster: settings.clusterName, localID: settings.clusterID,
+                cacheTTL: settings.clustermeshCacheTTL, reconciler: reconciler, logger: logger))
+        }
+        services += [
             api,
             DataPlane(proxy: proxy, grace: settings.drainGrace, logger: logger),
         ]
@@ -64,6 +87,7 @@ public final class Agent: Sendable {
 
     /// Binds every frontend, then runs until shut down. Throws if a frontend or the API cannot bind.
     public func run() async throws {
+        if let exportNotifier { await reconciler.setExportNotifier(exportNotifier) }
         do {
             try await reconciler.start()
             do {

@@ -12,6 +12,14 @@ public struct AgentSettings: Sendable {
     public var drainGrace: Duration = .seconds(10)
     /// Event-loop threads of the data plane; nil means NIO's `System.coreCount` (cgroup-aware).
     public var threads: Int?
+    /// etcd endpoints of this cluster's kvstore; empty: nothing is exported.
+    public var kvstoreEndpoints: [String] = []
+    /// Directory of remote cluster files (Cilium's format); nil: no remote clusters.
+    public var clustermeshConfig: String?
+    /// Drop an unreachable remote cluster's backends after this long; nil: keep them.
+    public var clustermeshCacheTTL: Duration?
+    /// Lease TTL of exported entries.
+    public var exportLeaseTTL: Duration = .seconds(900)
 
     public static let defaultAPIListen = SocketEndpoint("127.0.0.1:9876")!
 

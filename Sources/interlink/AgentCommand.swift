@@ -43,6 +43,18 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Data-plane event-loop threads (default: one per CPU, within cgroup limits; under taskset, set it yourself).")
     var threads: Int?
 
+    @Option(help: "This cluster's kvstore, where it exports its global services: etcd (with --kvstore-endpoints). The embedded store is not built yet.")
+    var kvstore: String?
+
+    @Option(help: "etcd endpoints of this cluster's kvstore, comma-separated (http://IP:PORT).")
+    var kvstoreEndpoints: String?
+
+    @Option(help: "Directory with one file per remote cluster, named after it, in Cilium's format (endpoints: [URL, ...]).")
+    var clustermeshConfig: String?
+
+    @Option(help: "Drop an unreachable remote cluster's backends after this long (default: keep them).")
+    var clustermeshCacheTTL: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -61,6 +73,23 @@ struct AgentCommand: AsyncParsableCommand {
         settings.proxy.maxAttempts = maxAttempts
         settings.drainGrace = try parseDuration(drainGrace, option: "--drain-grace")
         settings.threads = threads
+        switch kvstore {
+        case nil:
+            if kvstoreEndpoints != nil { throw ValidationError("--kvstore-endpoints needs --kvstore etcd") }
+        case "etcd":
+            let endpoints = (kvstoreEndpoints ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !endpoints.isEmpty else { throw ValidationError("--kvstore etcd needs --kvstore-endpoints http://IP:PORT[,http://IP:PORT]") }
+            for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
+                throw ValidationError("--kvstore-endpoints: \(endpoint) is not an http:// URL")
+            }
+            settings.kvstoreEndpoints = endpoints
+        case "embedded":
+            throw ValidationError("--kvstore embedded: the embedded store is not built yet: use --kvstore etcd")
+        case let other?:
+            throw ValidationError("--kvstore: \(other) is not valid: expected etcd")
+        }
+        settings.clustermeshConfig = clustermeshConfig
+        settings.clustermeshCacheTTL = try clustermeshCacheTTL.map { try parseDuration($0, option: "--clustermesh-cache-ttl") }
         let logger = try logging.makeLogger(label: "interlink.agent")
 
         let agent: Agent
@@ -69,6 +98,9 @@ struct AgentCommand: AsyncParsableCommand {
         } catch let errors as ManifestErrors {
             printError(errors.description)
             printError("interlink agent: not started; fix the manifests (check them with: interlink validate \(manifests))")
+            throw ExitCode(2)
+        } catch let error as ClusterMeshConfigError {
+            printError("interlink agent: not started: --clustermesh-config \(error)")
             throw ExitCode(2)
         }
         logger.info("agent starting", metadata: ["cluster": "\(name)", "cluster-id": "\(id)", "api": "\(apiListen)"])

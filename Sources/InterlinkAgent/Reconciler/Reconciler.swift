@@ -24,6 +24,8 @@ public actor Reconciler {
     /// ends by time, as Envoy's outlier detection does.
     private var ejectedUntil: [BackendKey: ContinuousClock.Instant] = [:]
     public static let remoteEjection = Duration.seconds(10)
+    /// Told when what this cluster exports may have changed (a local health transition).
+    private var exportNotifier: AsyncStream<Void>.Continuation?
 
     public init(cluster: ClusterName, clusterID: ClusterID, services: [LocalService], proxy: ProxyServer, logger: Logger) {
         self.cluster = cluster
@@ -84,6 +86,7 @@ public actor Reconciler {
         let transition = state.handle(event)
         health[key] = state
         guard let transition else { return }
+        exportNotifier?.yield()
         var metadata: Logger.Metadata = ["service": "\(key.service)", "backend": "\(key.endpoint)", "cluster": "\(cluster)"]
         switch transition {
         case .wentDown:
@@ -98,6 +101,19 @@ public actor Reconciler {
     /// A passive failure from the data plane (a failed dial).
     public func recordPassiveFailure(service: ServiceName, backend: SocketEndpoint, reason: String) {
         record(.passiveFailure(reason: reason), for: BackendKey(service: service, endpoint: backend))
+    }
+
+    public func setExportNotifier(_ continuation: AsyncStream<Void>.Continuation) {
+        exportNotifier = continuation
+    }
+
+    /// What this cluster exports now: its global shared services with their serving, healthy backends.
+    public func exportedServices() -> [ClusterService] {
+        services.compactMap { service in
+            ClusterService.export(service, cluster: cluster, clusterID: clusterID) { endpoint in
+                health[BackendKey(service: service.spec.name, endpoint: endpoint)]?.isUp ?? true
+            }
+        }
     }
 
     /// Replaces what a connected cluster exports and republishes the global services.

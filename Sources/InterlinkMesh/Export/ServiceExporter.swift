@@ -12,9 +12,9 @@ import Logging
 /// any that are missing or differ (e.g. expired with another replica's lease), so the store
 /// converges instead of flapping. Threading: an actor; call `sync` whenever local state changes.
 public actor ServiceExporter {
-    public let cluster: ClusterName
-    public let clusterID: ClusterID
-    public let leaseTTL: Duration
+    public nonisolated let cluster: ClusterName
+    public nonisolated let clusterID: ClusterID
+    public nonisolated let leaseTTL: Duration
     private let store: EtcdClient
     private let logger: Logger
     private var lease: Int64 = 0

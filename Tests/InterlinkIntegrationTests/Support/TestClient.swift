@@ -19,16 +19,22 @@ enum TestClient {
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> Exchange {
         let promise = group.next().makePromise(of: Exchange.self)
-        let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(5))
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Collector(promise: promise))
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(5))
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(Collector(promise: promise))
+                    }
                 }
-            }
-            .connect(host: endpoint.ip.description, port: Int(endpoint.port))
-            .get()
+                .connect(host: endpoint.ip.description, port: Int(endpoint.port))
+                .get()
+        } catch {
+            promise.fail(error)  // a promise must be completed, even when the connection never was
+            throw error
+        }
         if let payload {
             channel.writeAndFlush(payload, promise: nil)
         }
