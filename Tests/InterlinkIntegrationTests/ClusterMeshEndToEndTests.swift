@@ -38,21 +38,6 @@ struct ClusterMeshEndToEndTests {
         cluster.process = process
     }
 
-    static func tally(_ frontend: SocketEndpoint, _ count: Int) async throws -> [String: Int] {
-        var names: [String: Int] = [:]
-        for _ in 0..<count { names[try await TestClient.firstLine(from: frontend), default: 0] += 1 }
-        return names
-    }
-
-    static func waitFor(_ timeout: Duration, _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
-
     @Test("east (affinity local) fails over to west with no failed connection and comes back; west (none) spreads over both")
     func failoverAcrossClusters() async throws {
         var east = try await Self.makeCluster("east", subnet: 60, affinity: "local")
@@ -65,24 +50,24 @@ struct ClusterMeshEndToEndTests {
         }
 
         // West spreads over both clusters once it has synced east's export.
-        let spread = await Self.waitFor(.seconds(20)) {
-            (try? await Self.tally(west.manifest.frontend, 20))?.keys.sorted() == ["east-b1", "west-b1"]
+        let spread = await waitUntil(.seconds(20)) {
+            (try? await tallyBackends(west.manifest.frontend, 20))?.keys.sorted() == ["east-b1", "west-b1"]
         }
         #expect(spread, "west's affinity none reaches both clusters")
 
         // East stays local while its backend is healthy.
-        #expect(try await Self.tally(east.manifest.frontend, 40) == ["east-b1": 40])
+        #expect(try await tallyBackends(east.manifest.frontend, 40) == ["east-b1": 40])
 
         // East's backend dies: every connection still succeeds, on west.
         await east.backend.stop()
-        #expect(try await Self.tally(east.manifest.frontend, 40) == ["west-b1": 40])
+        #expect(try await tallyBackends(east.manifest.frontend, 40) == ["west-b1": 40])
         // West stops using east once east's export drops its dead backend (health checks, 3 × 300 ms).
-        let westLocal = await Self.waitFor(.seconds(5)) { (try? await Self.tally(west.manifest.frontend, 20)) == ["west-b1": 20] }
+        let westLocal = await waitUntil(.seconds(5)) { (try? await tallyBackends(west.manifest.frontend, 20)) == ["west-b1": 20] }
         #expect(westLocal, "east exported the health change")
 
         // Back: east returns to local.
         try await east.backend.start()
-        let back = await Self.waitFor(.seconds(5)) { (try? await Self.tally(east.manifest.frontend, 20)) == ["east-b1": 20] }
+        let back = await waitUntil(.seconds(5)) { (try? await tallyBackends(east.manifest.frontend, 20)) == ["east-b1": 20] }
         #expect(back)
         await east.backend.stop()
         await west.backend.stop()

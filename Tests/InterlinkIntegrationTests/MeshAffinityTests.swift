@@ -39,12 +39,6 @@ struct MeshAffinityTests {
         return Setup(manifest: manifest, local: local, remote: remote, agent: agent, westCache: cache)
     }
 
-    static func tally(_ frontend: SocketEndpoint, _ count: Int = 60) async throws -> [String: Int] {
-        var names: [String: Int] = [:]
-        for _ in 0..<count { names[try await TestClient.firstLine(from: frontend), default: 0] += 1 }
-        return names
-    }
-
     static func tearDown(_ setup: Setup) async throws {
         try await setup.agent.stop()
         await setup.local.stop()
@@ -54,7 +48,7 @@ struct MeshAffinityTests {
     @Test("affinity none: local and remote backends share the traffic")
     func affinityNone() async throws {
         let setup = try await Self.setUp(subnet: 41, annotations: [ServiceAnnotations.global: "true", ServiceAnnotations.affinity: "none"])
-        let names = try await Self.tally(setup.manifest.frontend, 200)
+        let names = try await tallyBackends(setup.manifest.frontend, 200)
         #expect((names["local"] ?? 0) > 60 && (names["remote"] ?? 0) > 60, "\(names)")
         try await Self.tearDown(setup)
     }
@@ -62,22 +56,22 @@ struct MeshAffinityTests {
     @Test("affinity local: 100 % local; local backend down: 100 % remote with no failed connection; back: local again")
     func affinityLocalFailover() async throws {
         let setup = try await Self.setUp(subnet: 42, annotations: [ServiceAnnotations.global: "true", ServiceAnnotations.affinity: "local"])
-        #expect(try await Self.tally(setup.manifest.frontend) == ["local": 60])
+        #expect(try await tallyBackends(setup.manifest.frontend, 60) == ["local": 60])
         await setup.local.stop()
-        #expect(try await Self.tally(setup.manifest.frontend) == ["remote": 60], "every connection succeeds, on the remote cluster")
+        #expect(try await tallyBackends(setup.manifest.frontend, 60) == ["remote": 60], "every connection succeeds, on the remote cluster")
         try await setup.local.start()
         let back = await setup.agent.waitFor(timeout: .seconds(5)) { await setup.agent.backend(setup.local.endpoint)?.health == "up" }
         #expect(back != nil)
-        #expect(try await Self.tally(setup.manifest.frontend) == ["local": 60])
+        #expect(try await tallyBackends(setup.manifest.frontend, 60) == ["local": 60])
         try await Self.tearDown(setup)
     }
 
     @Test("affinity remote: 100 % remote; remote backend dead: ejected, local takes over")
     func affinityRemote() async throws {
         let setup = try await Self.setUp(subnet: 43, annotations: [ServiceAnnotations.global: "true", ServiceAnnotations.affinity: "remote"])
-        #expect(try await Self.tally(setup.manifest.frontend) == ["remote": 60])
+        #expect(try await tallyBackends(setup.manifest.frontend, 60) == ["remote": 60])
         await setup.remote.stop()
-        #expect(try await Self.tally(setup.manifest.frontend) == ["local": 60])
+        #expect(try await tallyBackends(setup.manifest.frontend, 60) == ["local": 60])
         let ejected = await setup.agent.backend(setup.remote.endpoint)
         #expect(ejected?.health == "down" && ejected?.cluster == "west")
         try await Self.tearDown(setup)
@@ -86,14 +80,14 @@ struct MeshAffinityTests {
     @Test("a service that is not global here ignores remote backends; a removed cluster is drained")
     func notGlobalAndDrain() async throws {
         let setup = try await Self.setUp(subnet: 44, annotations: [:])
-        #expect(try await Self.tally(setup.manifest.frontend) == ["local": 60])
+        #expect(try await tallyBackends(setup.manifest.frontend, 60) == ["local": 60])
         #expect(await setup.agent.backend(setup.remote.endpoint)?.reason == "remote backend of a service that is not global here")
         try await Self.tearDown(setup)
 
         let global = try await Self.setUp(subnet: 45, annotations: [ServiceAnnotations.global: "true"])
         await global.agent.agent.reconciler.removeRemote(Self.west)
         #expect(await global.agent.backend(global.remote.endpoint) == nil, "the disconnected cluster's backend is gone")
-        #expect(try await Self.tally(global.manifest.frontend, 20) == ["local": 20])
+        #expect(try await tallyBackends(global.manifest.frontend, 20) == ["local": 20])
         try await Self.tearDown(global)
     }
 }

@@ -35,15 +35,6 @@ struct RemoteClusterWatcherTests {
         return (watcher, seen, Task { await watcher.run() })
     }
 
-    static func waitFor(_ timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return false
-    }
-
     @Test("lists, then follows updates and deletes; invalid entries are counted and skipped")
     func followsRemoteCluster() async throws {
         try await EtcdClientTests.withEtcd { etcd, _ in
@@ -51,14 +42,14 @@ struct RemoteClusterWatcherTests {
             try await exporter.sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1"]), ServiceExporterTests.entry("web", backends: ["10.0.0.3"])])
             let (watcher, seen, task) = Self.start(etcd)
             defer { task.cancel() }
-            #expect(await Self.waitFor { seen.serviceNames == ["echo", "web"] })
+            #expect(await waitUntil(.seconds(5)) { seen.serviceNames == ["echo", "web"] })
 
             try await exporter.sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1", "10.0.0.2"])])
-            #expect(await Self.waitFor { seen.backends("echo") == ["10.0.0.1:8080", "10.0.0.2:8080"] && seen.serviceNames == ["echo"] })
+            #expect(await waitUntil(.seconds(5)) { seen.backends("echo") == ["10.0.0.1:8080", "10.0.0.2:8080"] && seen.serviceNames == ["echo"] })
 
             try await etcd.put("cilium/state/services/v1/east/default/bad", value: Array("garbage".utf8))
             try await etcd.put("cilium/state/services/v1/east/default/other", value: Array(#"{"cluster":"west","clusterID":3,"namespace":"default","name":"other","includeExternal":true,"shared":true,"backends":{},"frontends":{}}"#.utf8))
-            #expect(await Self.waitFor { await watcher.cache.invalidEntries == 2 })
+            #expect(await waitUntil(.seconds(5)) { await watcher.cache.invalidEntries == 2 })
             #expect(seen.serviceNames == ["echo"], "the valid entries are untouched")
             #expect(await watcher.status.connected)
         }
@@ -70,7 +61,7 @@ struct RemoteClusterWatcherTests {
             try await ServiceExporterTests.exporter(etcd).sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1"])])
             let (watcher, seen, task) = Self.start(etcd, id: try ClusterID(9))
             defer { task.cancel() }
-            #expect(await Self.waitFor { await watcher.status.lastError?.contains("has ID 3 in its store") == true })
+            #expect(await waitUntil(.seconds(5)) { await watcher.status.lastError?.contains("has ID 3 in its store") == true })
             #expect(seen.serviceNames.isEmpty)
         }
     }
@@ -83,10 +74,10 @@ struct RemoteClusterWatcherTests {
         let (keeper, keeperSeen, keeperTask) = Self.start(etcd)
         let (expirer, expirerSeen, expirerTask) = Self.start(etcd, cacheTTL: .seconds(1))
         defer { keeperTask.cancel(); expirerTask.cancel() }
-        #expect(await Self.waitFor { keeperSeen.serviceNames == ["echo"] && expirerSeen.serviceNames == ["echo"] })
+        #expect(await waitUntil(.seconds(5)) { keeperSeen.serviceNames == ["echo"] && expirerSeen.serviceNames == ["echo"] })
 
         server.stop()
-        #expect(await Self.waitFor(.seconds(10)) { expirerSeen.serviceNames.isEmpty }, "dropped after the 1 s cache TTL")
+        #expect(await waitUntil(.seconds(10)) { expirerSeen.serviceNames.isEmpty }, "dropped after the 1 s cache TTL")
         #expect(keeperSeen.serviceNames == ["echo"], "without a TTL the cached backends stay")
         #expect(await keeper.status.connected == false)
         #expect(await expirer.status.failures > 0)
