@@ -21,7 +21,6 @@ public final class ProxyServer: Sendable {
     private let dialer: BackendDialer
     private let listeners = NIOLockedValueBox<[SocketEndpoint: Listener]>([:])
     private let openCounter = ManagedAtomic<Int>(0)
-    private let acceptedCounter = ManagedAtomic<Int>(0)
 
     public init(group: EventLoopGroup, settings: ProxySettings, logger: Logger, reportFailure: @escaping PassiveFailureReporter) {
         self.group = group
@@ -32,11 +31,6 @@ public final class ProxyServer: Sendable {
 
     /// Client connections open now.
     public var openConnections: Int { openCounter.load(ordering: .relaxed) }
-    /// Client connections accepted since start.
-    public var acceptedConnections: Int { acceptedCounter.load(ordering: .relaxed) }
-
-    public var frontends: [SocketEndpoint] { listeners.withLockedValue { Array($0.keys) } }
-
     /// Makes the listeners match `routes`: binds new frontends, publishes new routes to
     /// existing ones, closes the listeners of frontends that are gone (their open connections
     /// stay). Throws, naming the frontend, when a bind fails; the others are still applied.
@@ -81,16 +75,15 @@ public final class ProxyServer: Sendable {
     private func bind(_ frontend: SocketEndpoint, slot: RouteSlot) async throws -> Channel {
         let dialer = self.dialer
         let idle = TimeAmount(settings.idleTimeout)
-        let counters = (open: openCounter, accepted: acceptedCounter)
+        let open = openCounter
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: settings.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
-                counters.open.wrappingIncrement(ordering: .relaxed)
-                counters.accepted.wrappingIncrement(ordering: .relaxed)
-                channel.closeFuture.whenComplete { _ in counters.open.wrappingDecrement(ordering: .relaxed) }
+                open.wrappingIncrement(ordering: .relaxed)
+                channel.closeFuture.whenComplete { _ in open.wrappingDecrement(ordering: .relaxed) }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(ConnectionStarter(slot: slot, dialer: dialer))

@@ -37,7 +37,7 @@ public final class EtcdClient: Sendable {
     public func put(_ key: String, value: [UInt8], lease: Int64 = 0) async throws -> Int64 {
         var body: [String: Any] = ["key": GatewayWire.base64(key), "value": GatewayWire.base64(value)]
         if lease != 0 { body["lease"] = String(lease) }
-        let response: GatewayWire.PutResponse = try await call("/v3/kv/put", body)
+        let response: GatewayWire.HeaderResponse = try await call("/v3/kv/put", body)
         return Int64(response.header?.revision ?? "0") ?? 0
     }
 
@@ -78,14 +78,14 @@ public final class EtcdClient: Sendable {
 
     /// Discards history before `revision`; watches from older revisions are then cancelled.
     public func compact(revision: Int64) async throws {
-        let _: GatewayWire.PutResponse = try await call("/v3/kv/compaction", ["revision": String(revision), "physical": true])
+        let _: GatewayWire.HeaderResponse = try await call("/v3/kv/compaction", ["revision": String(revision), "physical": true])
     }
 
     // MARK: Leases
 
     /// Grants a lease of `ttl` seconds; returns its ID.
     public func grantLease(ttl: Int) async throws -> Int64 {
-        let response: GatewayWire.LeaseGrantResponse = try await call("/v3/lease/grant", ["TTL": String(ttl)])
+        let response: GatewayWire.Lease = try await call("/v3/lease/grant", ["TTL": String(ttl)])
         guard let id = response.ID.flatMap(Int64.init) else {
             throw KVStoreError.badResponse(endpoint: currentEndpoint, detail: "lease grant without an ID")
         }
@@ -100,7 +100,7 @@ public final class EtcdClient: Sendable {
 
     /// Revokes a lease: its keys are deleted.
     public func revokeLease(_ lease: Int64) async throws {
-        let _: GatewayWire.PutResponse = try await call("/v3/lease/revoke", ["ID": String(lease)])
+        let _: GatewayWire.HeaderResponse = try await call("/v3/lease/revoke", ["ID": String(lease)])
     }
 
     // MARK: Transport

@@ -30,7 +30,8 @@ enum GatewayWire {
         var kvs: [KV]?
     }
 
-    struct PutResponse: Decodable {
+    /// Answers whose only field we use is the header (put, revoke, compaction).
+    struct HeaderResponse: Decodable {
         var header: Header?
     }
 
@@ -39,18 +40,14 @@ enum GatewayWire {
         var deleted: String?
     }
 
-    struct LeaseGrantResponse: Decodable {
+    /// A lease grant answers with this shape; a keep-alive wraps it in `result`.
+    struct Lease: Decodable {
         var ID: String?
         var TTL: String?
-        var error: String?
     }
 
     struct LeaseKeepAliveResponse: Decodable {
-        struct Result: Decodable {
-            var ID: String?
-            var TTL: String?
-        }
-        var result: Result?
+        var result: Lease?
     }
 
     struct TxnResponse: Decodable {

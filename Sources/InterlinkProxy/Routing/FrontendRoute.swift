@@ -73,8 +73,6 @@ public final class ClientAffinityStore: Sendable {
         self.table = NIOLockedValueBox(ClientAffinityTable(timeout: timeout))
     }
 
-    public var timeout: Duration { table.withLockedValue { $0.timeout } }
-
     func lookup(client: IPAddress, isEligible: (SocketEndpoint) -> Bool) -> SocketEndpoint? {
         let now = ContinuousClock.now
         return table.withLockedValue { $0.lookup(client: client, now: now, isEligible: isEligible) }
