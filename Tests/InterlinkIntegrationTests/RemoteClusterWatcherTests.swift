@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 /// A watcher in one cluster following another cluster's real etcd, fed by that cluster's exporter.
-@Suite(.serialized, .enabled(if: EtcdServer.isAvailable, "etcd is not installed (apt-get install -y etcd-server; .ci/run does it)"))
+@Suite(.serialized)
 struct RemoteClusterWatcherTests {
     static let east = try! ClusterName("east")
     static let eastID = try! ClusterID(3)
@@ -35,9 +35,9 @@ struct RemoteClusterWatcherTests {
         return (watcher, seen, Task { await watcher.run() })
     }
 
-    @Test("lists, then follows updates and deletes; invalid entries are counted and skipped")
-    func followsRemoteCluster() async throws {
-        try await EtcdClientTests.withEtcd { etcd, _ in
+    @Test("lists, then follows updates and deletes; invalid entries are counted and skipped", arguments: StoreKind.allCases)
+    func followsRemoteCluster(kind: StoreKind) async throws {
+        try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = ServiceExporterTests.exporter(etcd)
             try await exporter.sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1"]), ServiceExporterTests.entry("web", backends: ["10.0.0.3"])])
             let (watcher, seen, task) = Self.start(etcd)
@@ -55,9 +55,9 @@ struct RemoteClusterWatcherTests {
         }
     }
 
-    @Test("a cluster whose store reports another ID is refused, with the reason in the status")
-    func wrongClusterID() async throws {
-        try await EtcdClientTests.withEtcd { etcd, _ in
+    @Test("a cluster whose store reports another ID is refused, with the reason in the status", arguments: StoreKind.allCases)
+    func wrongClusterID(kind: StoreKind) async throws {
+        try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             try await ServiceExporterTests.exporter(etcd).sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1"])])
             let (watcher, seen, task) = Self.start(etcd, id: try ClusterID(9))
             defer { task.cancel() }
@@ -68,7 +68,7 @@ struct RemoteClusterWatcherTests {
 
     @Test("an unreachable cluster keeps its cached services, unless a cache TTL is set")
     func unreachableKeepsCacheUntilTTL() async throws {
-        let server = try await EtcdServer()
+        let server = try await EmbeddedStoreServer()
         let etcd = EtcdClient(endpoints: [server.clientURL], requestTimeout: .seconds(1))
         try await ServiceExporterTests.exporter(etcd).sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1"])])
         let (keeper, keeperSeen, keeperTask) = Self.start(etcd)
@@ -76,7 +76,7 @@ struct RemoteClusterWatcherTests {
         defer { keeperTask.cancel(); expirerTask.cancel() }
         #expect(await waitUntil(.seconds(5)) { keeperSeen.serviceNames == ["echo"] && expirerSeen.serviceNames == ["echo"] })
 
-        server.stop()
+        await server.stop()
         #expect(await waitUntil(.seconds(10)) { expirerSeen.serviceNames.isEmpty }, "dropped after the 1 s cache TTL")
         #expect(keeperSeen.serviceNames == ["echo"], "without a TTL the cached backends stay")
         #expect(await keeper.status.connected == false)

@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 /// The exporter writing Cilium's keys into a real etcd, read back as another cluster would.
-@Suite(.serialized, .enabled(if: EtcdServer.isAvailable, "etcd is not installed (apt-get install -y etcd-server; .ci/run does it)"))
+@Suite(.serialized)
 struct ServiceExporterTests {
     static let east = try! ClusterName("east")
     static let eastID = try! ClusterID(3)
@@ -23,9 +23,9 @@ struct ServiceExporterTests {
         return ServiceExporter(store: etcd, cluster: east, clusterID: eastID, leaseTTL: ttl, logger: logger)
     }
 
-    @Test("sync writes the cluster config, every service under a lease, then the synced canary; another cluster reads them back")
-    func initialExport() async throws {
-        try await EtcdClientTests.withEtcd { etcd, _ in
+    @Test("sync writes the cluster config, every service under a lease, then the synced canary; another cluster reads them back", arguments: StoreKind.allCases)
+    func initialExport(kind: StoreKind) async throws {
+        try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = Self.exporter(etcd)
             try await exporter.sync([Self.entry("echo", backends: ["10.0.0.1", "10.0.0.2"]), Self.entry("web", backends: ["10.0.0.3"])])
 
@@ -42,9 +42,9 @@ struct ServiceExporterTests {
         }
     }
 
-    @Test("a service that stops being exported is deleted; an unchanged one is not rewritten")
-    func updatesAndDeletes() async throws {
-        try await EtcdClientTests.withEtcd { etcd, _ in
+    @Test("a service that stops being exported is deleted; an unchanged one is not rewritten", arguments: StoreKind.allCases)
+    func updatesAndDeletes(kind: StoreKind) async throws {
+        try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = Self.exporter(etcd)
             try await exporter.sync([Self.entry("echo", backends: ["10.0.0.1"]), Self.entry("web", backends: ["10.0.0.3"])])
             let before = try await etcd.range("cilium/state/services/v1/east/default/echo").kvs[0].modRevision
@@ -54,9 +54,9 @@ struct ServiceExporterTests {
         }
     }
 
-    @Test("two replicas with the same view converge: the second writes nothing")
-    func replicasConverge() async throws {
-        try await EtcdClientTests.withEtcd { etcd, _ in
+    @Test("two replicas with the same view converge: the second writes nothing", arguments: StoreKind.allCases)
+    func replicasConverge(kind: StoreKind) async throws {
+        try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let services = [Self.entry("echo", backends: ["10.0.0.1", "10.0.0.2"])]
             try await Self.exporter(etcd).sync(services)
             let revision = try await etcd.range("cilium/state/services/v1/east/default/echo").kvs[0].modRevision
@@ -65,9 +65,9 @@ struct ServiceExporterTests {
         }
     }
 
-    @Test("renew repairs a key that went missing and survives an expired lease")
-    func renewRepairs() async throws {
-        try await EtcdClientTests.withEtcd { etcd, _ in
+    @Test("renew repairs a key that went missing and survives an expired lease", arguments: StoreKind.allCases)
+    func renewRepairs(kind: StoreKind) async throws {
+        try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = Self.exporter(etcd)
             try await exporter.sync([Self.entry("echo", backends: ["10.0.0.1"])])
             try await etcd.delete("cilium/state/services/v1/east/default/echo")
@@ -84,9 +84,9 @@ struct ServiceExporterTests {
         }
     }
 
-    @Test("withdraw removes the cluster's services")
-    func withdraw() async throws {
-        try await EtcdClientTests.withEtcd { etcd, _ in
+    @Test("withdraw removes the cluster's services", arguments: StoreKind.allCases)
+    func withdraw(kind: StoreKind) async throws {
+        try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = Self.exporter(etcd)
             try await exporter.sync([Self.entry("echo", backends: ["10.0.0.1"])])
             try await exporter.withdraw()

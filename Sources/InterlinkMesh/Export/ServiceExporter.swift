@@ -15,13 +15,13 @@ public actor ServiceExporter {
     public nonisolated let cluster: ClusterName
     public nonisolated let clusterID: ClusterID
     public nonisolated let leaseTTL: Duration
-    private let store: EtcdClient
+    private let store: any KVStore
     private let logger: Logger
     private var lease: Int64 = 0
     private var desired: [String: [UInt8]] = [:]
     private var canaryWritten = false
 
-    public init(store: EtcdClient, cluster: ClusterName, clusterID: ClusterID, leaseTTL: Duration = .seconds(900), logger: Logger) {
+    public init(store: any KVStore, cluster: ClusterName, clusterID: ClusterID, leaseTTL: Duration = .seconds(900), logger: Logger) {
         self.store = store
         self.cluster = cluster
         self.clusterID = clusterID
@@ -85,14 +85,14 @@ public actor ServiceExporter {
 
     /// Compares the store with `desired`: puts what is missing or different, deletes the rest.
     private func reconcileStore() async throws {
-        let current = try await store.range(KVStoreKeys.servicesPrefix(cluster: cluster), prefix: true)
+        let current = try await store.range(KVStoreKeys.servicesPrefix(cluster: cluster), prefix: true, revision: 0)
         var inStore: [String: [UInt8]] = [:]
         for kv in current.kvs { inStore[kv.key] = kv.value }
         for (key, value) in desired.sorted(by: { $0.key < $1.key }) where inStore[key] != value {
             try await store.put(key, value: value, lease: lease)
         }
         for key in inStore.keys.sorted() where desired[key] == nil {
-            try await store.delete(key)
+            try await store.delete(key, prefix: false)
         }
     }
 }

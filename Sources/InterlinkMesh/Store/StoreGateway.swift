@@ -1,0 +1,207 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Serves an `EmbeddedStore` as the subset of etcd's v3 JSON gateway that Cluster Mesh uses,
+/// so other clusters read it with the same client as a real etcd:
+/// `/v3/kv/range`, `put`, `deleterange`, `txn`, `compaction`, `/v3/watch` (one JSON result per
+/// line), `/v3/lease/grant`, `keepalive`, `revoke`, `timetolive`.
+///
+/// Peers only read: every write is refused with PERMISSION_DENIED unless `allowWrites` is set
+/// (the agent itself writes to its store in-process).
+public enum StoreGateway {
+    public static func router(store: EmbeddedStore, allowWrites: Bool, cluster: String) -> Router<BasicRequestContext> {
+        let router = Router()
+        let readOnly = allowWrites ? nil : StoreError.readOnly(
+            "the embedded store of cluster \(cluster) is read-only for peers: it is written by its own agent (start that agent with --mesh-allow-writes to allow writes)")
+        func route(_ path: String, write: Bool, _ handle: @escaping @Sendable (GatewayRequest) throws -> [String: Any]) {
+            router.post(RouterPath(path)) { request, _ -> Response in
+                await respond {
+                    if write, let readOnly { throw readOnly }
+                    let body = try await request.body.collect(upTo: 16 << 20)
+                    return try handle(try GatewayRequest(Data(body.readableBytesView)))
+                }
+            }
+        }
+        route("/v3/kv/range", write: false) { request in
+            let result = try store.range(try request.keyRange(), revision: try request.int("revision"), limit: Int(try request.int("limit")))
+            return GatewayJSON.range(result, keysOnly: request.bool("keys_only"), countOnly: request.bool("count_only"))
+        }
+        route("/v3/kv/put", write: true) { request in
+            let (revision, prev) = try store.put(key: try request.key(), value: try request.bytes("value"), lease: try request.int("lease"))
+            var answer: [String: Any] = ["header": GatewayJSON.header(revision)]
+            if request.bool("prev_kv"), let prev { answer["prev_kv"] = GatewayJSON.kv(prev) }
+            return answer
+        }
+        route("/v3/kv/deleterange", write: true) { request in
+            let (revision, deleted) = try store.deleteRange(try request.keyRange())
+            var answer: [String: Any] = ["header": GatewayJSON.header(revision)]
+            if !deleted.isEmpty { answer["deleted"] = String(deleted.count) }
+            if request.bool("prev_kv"), !deleted.isEmpty { answer["prev_kvs"] = deleted.map { GatewayJSON.kv($0) } }
+            return answer
+        }
+        route("/v3/kv/txn", write: true) { request in try transaction(request, store: store) }
+        route("/v3/kv/compaction", write: true) { request in
+            try store.compact(revision: try request.int("revision"))
+            return ["header": GatewayJSON.header(store.revision)]
+        }
+        route("/v3/lease/grant", write: true) { request in
+            let ttl = try request.int("TTL")
+            let id = try store.grantLease(ttl: ttl, id: try request.int("ID"))
+            return ["header": GatewayJSON.header(store.revision), "ID": String(id), "TTL": String(ttl)]
+        }
+        route("/v3/lease/keepalive", write: true) { request in
+            let id = try request.int("ID")
+            let ttl = store.renewLease(id)
+            var result: [String: Any] = ["header": GatewayJSON.header(store.revision), "ID": String(id)]
+            if ttl > 0 { result["TTL"] = String(ttl) }
+            return ["result": result]
+        }
+        route("/v3/lease/revoke", write: true) { request in
+            try store.revoke(lease: try request.int("ID"))
+            return ["header": GatewayJSON.header(store.revision)]
+        }
+        route("/v3/lease/timetolive", write: false) { request in
+            let id = try request.int("ID")
+            let (ttl, granted, keys) = try store.timeToLive(lease: id)
+            var answer: [String: Any] = ["header": GatewayJSON.header(store.revision), "ID": String(id), "TTL": String(ttl)]
+            if granted != 0 { answer["grantedTTL"] = String(granted) }
+            if request.bool("keys"), !keys.isEmpty { answer["keys"] = keys.map { Data($0.utf8).base64EncodedString() } }
+            return answer
+        }
+        router.post("/v3/watch") { request, _ -> Response in
+            await watch(request, store: store)
+        }
+        return router
+    }
+
+    private static func transaction(_ request: GatewayRequest, store: EmbeddedStore) throws -> [String: Any] {
+        let compares = try request.objects("compare").map { compare -> StoreCompare in
+            let target: StoreCompare.Target
+            switch compare.fields["target"] as? String ?? "VERSION" {
+            case "VERSION": target = .version(try compare.int("version"))
+            case "CREATE": target = .createRevision(try compare.int("create_revision"))
+            case "MOD": target = .modRevision(try compare.int("mod_revision"))
+            case "LEASE": target = .lease(try compare.int("lease"))
+            case "VALUE": target = .value(try compare.bytes("value"))
+            case let other: throw StoreError.invalid("compare.target: \(other) is not VERSION, CREATE, MOD, VALUE or LEASE")
+            }
+            let resultName = compare.fields["result"] as? String ?? "EQUAL"
+            guard let result = Compare.Result(rawValue: resultName) else {
+                throw StoreError.invalid("compare.result: \(resultName) is not EQUAL, GREATER, LESS or NOT_EQUAL")
+            }
+            return StoreCompare(key: try compare.key(), target: target, result: result)
+        }
+        func operations(_ name: String) throws -> [StoreOperation] {
+            try request.objects(name).map { op in
+                if let put = op.object("request_put") {
+                    return .put(key: try put.key(), value: try put.bytes("value"), lease: try put.int("lease"), prevKV: put.bool("prev_kv"))
+                }
+                if let delete = op.object("request_delete_range") {
+                    return .deleteRange(try delete.keyRange(), prevKV: delete.bool("prev_kv"))
+                }
+                if let range = op.object("request_range") { return .range(try range.keyRange()) }
+                throw StoreError.invalid("\(name): each operation needs request_put, request_delete_range or request_range")
+            }
+        }
+        let (succeeded, results, revision) = try store.txn(compare: compares, success: try operations("success"), failure: try operations("failure"))
+        var answer: [String: Any] = ["header": GatewayJSON.header(revision)]
+        if succeeded { answer["succeeded"] = true }
+        answer["responses"] = results.map { result -> [String: Any] in
+            switch result {
+            case .put(let revision, let prev):
+                var put: [String: Any] = ["header": GatewayJSON.header(revision)]
+                if let prev { put["prev_kv"] = GatewayJSON.kv(prev) }
+                return ["response_put": put]
+            case .deleteRange(let revision, let deleted):
+                var delete: [String: Any] = ["header": GatewayJSON.header(revision)]
+                if !deleted.isEmpty { delete["deleted"] = String(deleted.count) }
+                return ["response_delete_range": delete]
+            case .range(let range):
+                return ["response_range": GatewayJSON.range(range, keysOnly: false, countOnly: false)]
+            }
+        }
+        return answer
+    }
+
+    /// A watch: the `created` line, then one line per revision with events, and progress
+    /// notices; ends (cancelled, with `compact_revision`) if the start revision was compacted.
+    private static func watch(_ request: Request, store: EmbeddedStore) async -> Response {
+        let create: GatewayRequest
+        let range: KeyRange
+        let startRevision: Int64
+        do {
+            let body = try await request.body.collect(upTo: 1 << 20)
+            guard let found = try GatewayRequest(Data(body.readableBytesView)).object("create_request") else {
+                throw StoreError.invalid("a watch needs create_request (cancel and progress requests are not served)")
+            }
+            create = found
+            range = try create.keyRange()
+            startRevision = try create.int("start_revision")
+        } catch {
+            return errorResponse(error)
+        }
+        let events: AsyncStream<StoreWatchBatch>
+        do {
+            events = try store.watch(range, startRevision: startRevision, prevKV: create.bool("prev_kv"), progressNotify: create.bool("progress_notify"))
+        } catch StoreError.compacted(let compacted) {
+            let line = GatewayJSON.line(["result": [
+                "header": GatewayJSON.header(store.revision), "created": true, "canceled": true,
+                "compact_revision": String(compacted), "cancel_reason": StoreError.compacted(compactRevision: compacted).description,
+            ] as [String: Any]])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: line))
+        } catch {
+            return errorResponse(error)
+        }
+        let createdRevision = store.revision
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
+            try await writer.write(GatewayJSON.line(["result": ["header": GatewayJSON.header(createdRevision), "created": true] as [String: Any]]))
+            for await batch in events {
+                var result: [String: Any] = ["header": GatewayJSON.header(batch.revision)]
+                if !batch.events.isEmpty { result["events"] = batch.events.map(GatewayJSON.event) }
+                try await writer.write(GatewayJSON.line(["result": result]))
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    private static func respond(_ body: () async throws -> [String: Any]) async -> Response {
+        do {
+            let answer = try await body()
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: GatewayJSON.line(answer)))
+        } catch {
+            return errorResponse(error)
+        }
+    }
+
+    private static func errorResponse(_ error: Error) -> Response {
+        let storeError = error as? StoreError ?? .invalid("\(error)")
+        let status: HTTPResponse.Status = switch storeError.grpcCode {
+        case 5: .notFound
+        case 7: .forbidden
+        case 14: .serviceUnavailable
+        default: .badRequest
+        }
+        let message = storeError.description
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: GatewayJSON.line(["error": message, "code": storeError.grpcCode, "message": message])))
+    }
+}
+
+extension StoreGateway {
+    /// The gateway as a Hummingbird application on `host:port` (port 0: any free port, passed
+    /// to `onRunning`).
+    public static func application(
+        store: EmbeddedStore, allowWrites: Bool, cluster: String, host: String, port: Int, group: EventLoopGroup, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(store: store, allowWrites: allowWrites, cluster: cluster),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "interlink-store", backlog: 256),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: .shared(group),
+            logger: logger)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+@testable import InterlinkMesh
+import Testing
+
+/// What only the embedded store promises: it survives a restart, and peers cannot write to it.
+@Suite(.serialized)
+struct EmbeddedStoreTests {
+    @Test("keys, revisions, history and leases survive a restart of the store")
+    func persistsAcrossRestart() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = try await EmbeddedStoreServer(dataDir: dir)
+        let before = EtcdClient(endpoints: [first.clientURL])
+        let lease = try await before.grantLease(ttl: 60)
+        let old = try await before.put("p/a", value: Array("old".utf8))
+        let last = try await before.put("p/a", value: Array("new".utf8), lease: lease)
+        await first.stop(keepData: true)
+
+        let second = try await EmbeddedStoreServer(dataDir: dir)
+        let after = EtcdClient(endpoints: [second.clientURL])
+        let now = try await after.range("p/a")
+        #expect(now.revision == last)
+        #expect(now.kvs.first.map { String(decoding: $0.value, as: UTF8.self) } == "new")
+        #expect(now.kvs.first?.lease == lease)
+        #expect(try await after.range("p/a", revision: old).kvs.first?.value == Array("old".utf8), "history survives")
+        #expect(try await after.keepAlive(lease: lease) == 60, "the lease survives with its full TTL")
+        #expect(try await after.put("p/b", value: [1]) == last + 1, "revisions continue where they were")
+        await second.stop()
+    }
+
+    @Test("peers can read but not write: a write is refused with a message that says how to allow it")
+    func readOnlyForPeers() async throws {
+        let server = try await EmbeddedStoreServer(allowWrites: false, cluster: "east")
+        let inProcess = try await server.store.put("k", value: [1], lease: 0)
+        let peer = EtcdClient(endpoints: [server.clientURL])
+        #expect(try await peer.range("k").revision == inProcess, "reads are served")
+        for attempt in [
+            { _ = try await peer.put("k", value: [2]) },
+            { _ = try await peer.delete("k") },
+            { _ = try await peer.grantLease(ttl: 10) },
+            { _ = try await peer.txn([], success: [.delete(key: "k")]) },
+        ] as [() async throws -> Void] {
+            do {
+                try await attempt()
+                Issue.record("a peer's write was accepted")
+            } catch KVStoreError.server(_, let status, let message) {
+                #expect(status == 403)
+                #expect(message.contains("read-only for peers") && message.contains("east") && message.contains("--mesh-allow-writes"))
+            }
+        }
+        #expect(try await peer.range("k").kvs.first?.value == [1], "nothing changed")
+        await server.stop()
+    }
+
+    @Test("a malformed request gets a 400 naming the field; the store keeps serving")
+    func badRequests() async throws {
+        let server = try await EmbeddedStoreServer()
+        let peer = EtcdClient(endpoints: [server.clientURL])
+        do {
+            let _: GatewayWire.HeaderResponse = try await peer.call("/v3/kv/range", ["key": "not base64!"])
+            Issue.record("accepted a key that is not base64")
+        } catch KVStoreError.server(_, let status, let message) {
+            #expect(status == 400)
+            #expect(message.contains("key"))
+        }
+        try await peer.put("k", value: [1])
+        #expect(try await peer.range("k").kvs.count == 1)
+        await server.stop()
+    }
+}
