@@ -1,7 +1,9 @@
+import Foundation
 import InterlinkCore
 import InterlinkMesh
 import InterlinkProxy
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -21,6 +23,7 @@ public final class Agent: Sendable {
     private let passiveFailures: AsyncStream<PassiveFailure>
     private let serviceGroup: ServiceGroup
     private let apiPort: AsyncStream<Int>
+    private let meshPort: AsyncStream<Int>
     private let exportNotifier: AsyncStream<Void>.Continuation?
 
     struct PassiveFailure: Sendable {
@@ -32,7 +35,15 @@ public final class Agent: Sendable {
     /// Loads and validates the manifests; throws `ManifestErrors` before anything starts.
     public init(settings: AgentSettings, logger: Logger, handleSignals: Bool = true) throws {
         let manifests = try ManifestLoader.load(path: settings.manifestsPath)
-        let remoteConfigs = try settings.clustermeshConfig.map { try RemoteClusterConfig.load(directory: $0) } ?? []
+        if let directory = settings.clustermeshConfig, !FileManager.default.fileExists(atPath: directory) {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let remoteConfigs: [RemoteClusterConfig]
+        do {
+            remoteConfigs = try settings.clustermeshConfig.map { try RemoteClusterConfig.load(directory: $0) } ?? []
+        } catch let error as ClusterMeshConfigError {
+            throw ClusterMeshConfigError("--clustermesh-config \(error)")
+        }
         if let same = remoteConfigs.first(where: { $0.name == settings.clusterName }) {
             throw ClusterMeshConfigError("\(settings.clustermeshConfig ?? ""): \(same.name) is this cluster's own name: remove that file")
         }
@@ -52,27 +63,60 @@ public final class Agent: Sendable {
         self.reconciler = reconciler
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         self.apiPort = portStream
-        let api = AgentAPI.application(reconciler: reconciler, settings: settings, group: group, logger: logger) { port in
+        let roster = MeshRoster()
+        let boundMeshPort = NIOLockedValueBox<Int?>(nil)
+        let apiToken = try settings.apiTokenFile.map(AgentAPI.readToken)
+        let api = AgentAPI.application(
+            context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken),
+            group: group, logger: logger
+        ) { port in
             portContinuation.yield(port)
         }
         var services: [any Service] = [
             PassiveHealthFeed(failures: stream, reconciler: reconciler),
             HealthChecker(reconciler: reconciler, group: group, logger: logger),
         ]
-        if !settings.kvstoreEndpoints.isEmpty {
+        let (meshPortStream, meshPortContinuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
+        self.meshPort = meshPortStream
+        let ownStore: (any KVStore)?
+        switch settings.kvstore {
+        case .none:
+            ownStore = nil
+        case .etcd(let endpoints):
+            ownStore = EtcdClient(endpoints: endpoints)
+        case .embedded(let embedded):
+            let store: EmbeddedStore
+            do {
+                store = try EmbeddedStore(directory: embedded.dataDirectory)
+            } catch {
+                throw AgentError.storeUnavailable(embedded.dataDirectory, "\(error)")
+            }
+            ownStore = store
+            services.append(MeshListener(
+                address: embedded.listen,
+                store: EmbeddedStoreService(
+                    store: store, allowWrites: embedded.allowWrites, cluster: settings.clusterName.description,
+                    host: embedded.listen.ip.description, port: Int(embedded.listen.port), group: group, logger: logger
+                ) { port in
+                    boundMeshPort.withLockedValue { $0 = port }
+                    meshPortContinuation.yield(port)
+                    logger.info("embedded store serving", metadata: ["mesh-listen": "\(embedded.listen.ip):\(port)", "data-dir": "\(embedded.dataDirectory)"])
+                }))
+        }
+        if let ownStore {
             let (changes, notifier) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             let exporter = ServiceExporter(
-                store: EtcdClient(endpoints: settings.kvstoreEndpoints), cluster: settings.clusterName, clusterID: settings.clusterID,
+                store: ownStore, cluster: settings.clusterName, clusterID: settings.clusterID,
                 leaseTTL: settings.exportLeaseTTL, logger: logger)
             services.append(MeshExport(exporter: exporter, reconciler: reconciler, changes: changes, logger: logger))
             self.exportNotifier = notifier
         } else {
             self.exportNotifier = nil
         }
-        if !remoteConfigs.isEmpty {
+        if let directory = settings.clustermeshConfig {
             services.append(RemoteClusters(
-                configs: remoteConfigs, localCluster: settings.clusterName, localID: settings.clusterID,
-                cacheTTL: settings.clustermeshCacheTTL, reconciler: reconciler, logger: logger))
+                directory: directory, localCluster: settings.clusterName, localID: settings.clusterID,
+                cacheTTL: settings.clustermeshCacheTTL, reconciler: reconciler, roster: roster, logger: logger))
         }
         services += [
             api,
@@ -92,6 +136,8 @@ public final class Agent: Sendable {
             try await reconciler.start()
             do {
                 try await serviceGroup.run()
+            } catch let error as MeshListener.BindError {
+                throw AgentError.meshUnavailable(error.address, networkErrorText(error.underlying))
             } catch let error as IOError {
                 // The frontends are bound by now: a bind failing here is the API's.
                 throw AgentError.apiUnavailable(settings.apiListen, networkErrorText(error))
@@ -107,6 +153,12 @@ public final class Agent: Sendable {
     /// Starts the graceful shutdown that SIGTERM would start.
     public func shutdown() async {
         await serviceGroup.triggerGracefulShutdown()
+    }
+
+    /// The port the embedded store is served on, once it is (useful with port 0).
+    public func meshListeningPort() async -> Int? {
+        for await port in meshPort { return port }
+        return nil
     }
 
     /// The port the API listens on, once it does (useful with port 0).
@@ -151,11 +203,36 @@ struct DataPlane: Service {
 
 public enum AgentError: Error, CustomStringConvertible {
     case apiUnavailable(SocketEndpoint, String)
+    case meshUnavailable(SocketEndpoint, String)
+    case storeUnavailable(String, String)
 
     public var description: String {
         switch self {
+        case .meshUnavailable(let address, let reason):
+            "cannot serve the embedded store on \(address): \(reason); choose another address with --mesh-listen"
+        case .storeUnavailable(let directory, let reason):
+            "cannot open the embedded store in \(directory): \(reason); choose another directory with --data-dir"
         case .apiUnavailable(let address, let reason):
             "cannot serve the API on \(address): \(reason); choose another address with --api-listen"
+        }
+    }
+}
+
+/// Serves the embedded store; a bind failure is reported as the mesh address's, not the API's.
+struct MeshListener: Service {
+    struct BindError: Error {
+        var address: SocketEndpoint
+        var underlying: IOError
+    }
+
+    let address: SocketEndpoint
+    let store: EmbeddedStoreService
+
+    func run() async throws {
+        do {
+            try await store.run()
+        } catch let error as IOError {
+            throw BindError(address: address, underlying: error)
         }
     }
 }

@@ -12,12 +12,18 @@ public struct AgentSettings: Sendable {
     public var drainGrace: Duration = .seconds(10)
     /// Event-loop threads of the data plane; nil means NIO's `System.coreCount` (cgroup-aware).
     public var threads: Int?
-    /// etcd endpoints of this cluster's kvstore; empty: nothing is exported.
-    public var kvstoreEndpoints: [String] = []
+    /// This cluster's kvstore, where its global shared services are exported.
+    public var kvstore: KVStoreMode = .none
     /// Directory of remote cluster files (Cilium's format); nil: no remote clusters.
     public var clustermeshConfig: String?
     /// Drop an unreachable remote cluster's backends after this long; nil: keep them.
     public var clustermeshCacheTTL: Duration?
+    /// A file holding the token that mutating API calls must present (`Authorization: Bearer`);
+    /// nil: the API is open to whoever reaches it (it binds to loopback by default).
+    public var apiTokenFile: String?
+    /// Where other clusters read this cluster's store, as `interlink connect` tells them; nil:
+    /// derived from the mesh address (embedded) or the etcd endpoints.
+    public var meshAdvertise: [String]?
     /// Lease TTL of exported entries.
     public var exportLeaseTTL: Duration = .seconds(900)
 
@@ -28,5 +34,32 @@ public struct AgentSettings: Sendable {
         self.clusterID = clusterID
         self.manifestsPath = manifestsPath
         self.apiListen = apiListen
+    }
+}
+
+/// Where a cluster keeps its kvstore.
+public enum KVStoreMode: Sendable {
+    /// No store: nothing is exported (remote clusters can still be followed).
+    case none
+    /// The agent's own store, served to peers on `listen`.
+    case embedded(EmbeddedStoreSettings)
+    /// A real etcd cluster.
+    case etcd(endpoints: [String])
+}
+
+public struct EmbeddedStoreSettings: Sendable {
+    /// The mesh address peers read the store from (port 0: any free port).
+    public var listen: SocketEndpoint
+    /// Where the SQLite file lives.
+    public var dataDirectory: String
+    /// Accept writes from peers (tests and benchmarks); otherwise the store is read-only for them.
+    public var allowWrites = false
+
+    public static let defaultListen = SocketEndpoint("127.0.0.1:9877")!
+
+    public init(listen: SocketEndpoint = defaultListen, dataDirectory: String, allowWrites: Bool = false) {
+        self.listen = listen
+        self.dataDirectory = dataDirectory
+        self.allowWrites = allowWrites
     }
 }

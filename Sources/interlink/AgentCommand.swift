@@ -43,14 +43,29 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Data-plane event-loop threads (default: one per CPU, within cgroup limits; under taskset, set it yourself).")
     var threads: Int?
 
-    @Option(help: "This cluster's kvstore, where it exports its global services: etcd (with --kvstore-endpoints). The embedded store is not built yet.")
-    var kvstore: String?
+    @Option(help: "This cluster's kvstore, where it exports its global services: embedded (the agent's own, served on --mesh-listen), etcd (with --kvstore-endpoints), or none.")
+    var kvstore: String = "embedded"
 
     @Option(help: "etcd endpoints of this cluster's kvstore, comma-separated (http://IP:PORT).")
     var kvstoreEndpoints: String?
 
-    @Option(help: "Directory with one file per remote cluster, named after it, in Cilium's format (endpoints: [URL, ...]).")
+    @Option(help: "Where the embedded store is served to other clusters, as IP:PORT (read-only for them).")
+    var meshListen: SocketEndpoint = EmbeddedStoreSettings.defaultListen
+
+    @Option(help: "Directory of the embedded store's SQLite file (default: $XDG_STATE_HOME or ~/.local/state, then interlink/CLUSTER-NAME).")
+    var dataDir: String?
+
+    @Flag(help: "Let peers write to the embedded store (for tests and benchmarks; by default only this agent writes).")
+    var meshAllowWrites = false
+
+    @Option(help: "Directory with one file per remote cluster, named after it, in Cilium's format (endpoints, trusted-ca-file, cert-file, key-file); watched for changes (default: DATA-DIR/clustermesh).")
     var clustermeshConfig: String?
+
+    @Option(help: "Store URLs other clusters should use to reach this one, comma-separated (default: http://MESH-LISTEN, or the etcd endpoints); needed when --mesh-listen is 0.0.0.0.")
+    var meshAdvertise: String?
+
+    @Option(help: "File holding a token that mutating API calls must present (Authorization: Bearer TOKEN).")
+    var apiTokenFile: String?
 
     @Option(help: "Drop an unreachable remote cluster's backends after this long (default: keep them).")
     var clustermeshCacheTTL: String?
@@ -73,22 +88,33 @@ struct AgentCommand: AsyncParsableCommand {
         settings.proxy.maxAttempts = maxAttempts
         settings.drainGrace = try parseDuration(drainGrace, option: "--drain-grace")
         settings.threads = threads
+        if kvstore != "etcd", kvstoreEndpoints != nil { throw ValidationError("--kvstore-endpoints needs --kvstore etcd") }
         switch kvstore {
-        case nil:
-            if kvstoreEndpoints != nil { throw ValidationError("--kvstore-endpoints needs --kvstore etcd") }
+        case "none":
+            settings.kvstore = .none
         case "etcd":
             let endpoints = (kvstoreEndpoints ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !endpoints.isEmpty else { throw ValidationError("--kvstore etcd needs --kvstore-endpoints http://IP:PORT[,http://IP:PORT]") }
             for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
                 throw ValidationError("--kvstore-endpoints: \(endpoint) is not an http:// URL")
             }
-            settings.kvstoreEndpoints = endpoints
+            settings.kvstore = .etcd(endpoints: endpoints)
         case "embedded":
-            throw ValidationError("--kvstore embedded: the embedded store is not built yet: use --kvstore etcd")
-        case let other?:
-            throw ValidationError("--kvstore: \(other) is not valid: expected etcd")
+            settings.kvstore = .embedded(EmbeddedStoreSettings(
+                listen: meshListen, dataDirectory: dataDir ?? Self.defaultDataDirectory(cluster: name), allowWrites: meshAllowWrites))
+            if meshListen.ip.isUnspecified, meshAdvertise == nil {
+                throw ValidationError("--mesh-listen \(meshListen) listens on every address: say with --mesh-advertise http://HOST:\(meshListen.port) where other clusters reach it")
+            }
+        case let other:
+            throw ValidationError("--kvstore: \(other) is not valid: expected embedded, etcd or none")
         }
-        settings.clustermeshConfig = clustermeshConfig
+        let dataDirectory = dataDir ?? Self.defaultDataDirectory(cluster: name)
+        settings.clustermeshConfig = clustermeshConfig ?? (dataDirectory as NSString).appendingPathComponent("clustermesh")
+        settings.meshAdvertise = meshAdvertise.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        for url in settings.meshAdvertise ?? [] where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw ValidationError("--mesh-advertise: \(url) is not an http:// or https:// URL")
+        }
+        settings.apiTokenFile = apiTokenFile
         settings.clustermeshCacheTTL = try clustermeshCacheTTL.map { try parseDuration($0, option: "--clustermesh-cache-ttl") }
         let logger = try logging.makeLogger(label: "interlink.agent")
 
@@ -100,10 +126,13 @@ struct AgentCommand: AsyncParsableCommand {
             printError("interlink agent: not started; fix the manifests (check them with: interlink validate \(manifests))")
             throw ExitCode(2)
         } catch let error as ClusterMeshConfigError {
-            printError("interlink agent: not started: --clustermesh-config \(error)")
+            printError("interlink agent: not started: \(error)")
             throw ExitCode(2)
+        } catch let error as AgentError {
+            printError("interlink agent: not started: \(error)")
+            throw ExitCode(1)
         }
-        logger.info("agent starting", metadata: ["cluster": "\(name)", "cluster-id": "\(id)", "api": "\(apiListen)"])
+        logger.info("agent starting", metadata: ["cluster": "\(name)", "cluster-id": "\(id)", "api": "\(apiListen)", "kvstore": "\(kvstore)"])
         do {
             try await agent.run()
         } catch {
@@ -111,6 +140,16 @@ struct AgentCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.info("agent stopped")
+    }
+}
+
+extension AgentCommand {
+    /// `$XDG_STATE_HOME/interlink/CLUSTER`, or `~/.local/state/interlink/CLUSTER`.
+    static func defaultDataDirectory(cluster: ClusterName) -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/state")
+        return ((base as NSString).appendingPathComponent("interlink") as NSString).appendingPathComponent(cluster.description)
     }
 }
 

@@ -1,15 +1,31 @@
 import Foundation
 import Hummingbird
+import InterlinkCore
+import InterlinkMesh
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The agent's JSON API, served with Hummingbird.
 ///
 /// - `GET /healthz`: `ok` while the agent runs.
 /// - `GET /v1/services`: every service with its frontends and backends (`ServicesDocument`).
+/// - `GET /v1/clusters`: this cluster and each remote one with its sync status (`ClustersDocument`).
+/// - `POST /v1/clusters` `{"name": ..., "endpoints": [...]}`: connect to a remote cluster (writes
+///   its file in the cluster mesh folder); `DELETE /v1/clusters/NAME`: disconnect from it.
+///
+/// Mutating calls need `Authorization: Bearer TOKEN` when the agent has `--api-token-file`.
 enum AgentAPI {
+    struct Context: Sendable {
+        let reconciler: Reconciler
+        let settings: AgentSettings
+        let roster: MeshRoster
+        let meshPort: NIOLockedValueBox<Int?>
+        let token: String?
+    }
+
     static func application(
-        reconciler: Reconciler, settings: AgentSettings, group: EventLoopGroup, logger: Logger,
+        context: Context, group: EventLoopGroup, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -17,25 +33,114 @@ enum AgentAPI {
             "ok\n"
         }
         router.get("/v1/services") { _, _ -> Response in
-            try json(await reconciler.servicesDocument())
+            try json(await context.reconciler.servicesDocument())
+        }
+        router.get("/v1/clusters") { _, _ -> Response in
+            try json(await clustersDocument(context))
+        }
+        router.post("/v1/clusters") { request, _ -> Response in
+            try authorize(request, context)
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let config = try connectRequest(Data(body.readableBytesView), context)
+            try ClusterMeshDirectory.write(config, to: try meshDirectory(context))
+            return try json(["connecting": config.name.rawValue], status: .created)
+        }
+        router.delete("/v1/clusters/:name") { request, requestContext -> Response in
+            try authorize(request, context)
+            let name = requestContext.parameters.get("name") ?? ""
+            let path = (try meshDirectory(context) as NSString).appendingPathComponent(name)
+            guard (try? ClusterName(name)) != nil, FileManager.default.fileExists(atPath: path) else {
+                throw HTTPError(.notFound, message: "no remote cluster \(name) is configured")
+            }
+            try FileManager.default.removeItem(atPath: path)
+            return try json(["disconnecting": name])
         }
         return Application(
             router: router,
             configuration: ApplicationConfiguration(
-                address: .hostname(settings.apiListen.ip.description, port: Int(settings.apiListen.port)),
+                address: .hostname(context.settings.apiListen.ip.description, port: Int(context.settings.apiListen.port)),
                 serverName: "interlink", backlog: 256),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(group),
             logger: logger)
     }
 
-    static func json<Value: Encodable>(_ value: Value) throws -> Response {
+    static func clustersDocument(_ context: Context) async -> ClustersDocument {
+        let settings = context.settings
+        let kvstore: String
+        var endpoints: [String] = []
+        switch settings.kvstore {
+        case .none:
+            kvstore = "none"
+        case .etcd(let etcd):
+            kvstore = "etcd"
+            endpoints = etcd
+        case .embedded(let embedded):
+            kvstore = "embedded"
+            let port = context.meshPort.withLockedValue { $0 } ?? Int(embedded.listen.port)
+            let host = embedded.listen.ip.description.contains(":") ? "[\(embedded.listen.ip)]" : embedded.listen.ip.description
+            endpoints = ["http://\(host):\(port)"]
+        }
+        return ClustersDocument(
+            local: .init(
+                name: settings.clusterName.rawValue, id: Int(settings.clusterID.rawValue), kvstore: kvstore,
+                storeEndpoints: settings.meshAdvertise ?? endpoints, globalServices: await context.reconciler.globalServiceCount()),
+            remotes: await context.roster.statuses())
+    }
+
+    private static func meshDirectory(_ context: Context) throws -> String {
+        guard let directory = context.settings.clustermeshConfig else {
+            throw HTTPError(.conflict, message: "this agent has no cluster mesh folder: start it with --clustermesh-config DIR")
+        }
+        return directory
+    }
+
+    /// Validates a connect request: a valid name other than the local one, http(s) endpoints.
+    private static func connectRequest(_ data: Data, _ context: Context) throws -> RemoteClusterConfig {
+        struct Body: Decodable {
+            var name: String
+            var endpoints: [String]
+        }
+        let body: Body
+        do { body = try JSONDecoder().decode(Body.self, from: data) } catch {
+            throw HTTPError(.badRequest, message: "expected {\"name\": CLUSTER, \"endpoints\": [URL, ...]}: \(error)")
+        }
+        let name: ClusterName
+        do { name = try ClusterName(body.name) } catch { throw HTTPError(.badRequest, message: "name: \(error)") }
+        guard name != context.settings.clusterName else {
+            throw HTTPError(.badRequest, message: "name: \(name) is this cluster's own name: a cluster does not connect to itself")
+        }
+        guard !body.endpoints.isEmpty else { throw HTTPError(.badRequest, message: "endpoints: give at least one URL such as http://127.0.0.1:9877") }
+        for endpoint in body.endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
+            throw HTTPError(.badRequest, message: "endpoints: \(endpoint) is not an http:// or https:// URL")
+        }
+        return RemoteClusterConfig(name: name, endpoints: body.endpoints)
+    }
+
+    private static func authorize(_ request: Request, _ context: Context) throws {
+        guard let token = context.token else { return }
+        guard request.headers[.authorization] == "Bearer \(token)" else {
+            throw HTTPError(.unauthorized, message: "this call changes the agent: send Authorization: Bearer TOKEN (the token of --api-token-file; the CLI reads it with --api-token-file or INTERLINK_API_TOKEN)")
+        }
+    }
+
+    /// Reads the API token (surrounding whitespace trimmed); an empty or unreadable file is an error.
+    static func readToken(_ path: String) throws -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+        else {
+            throw ClusterMeshConfigError("--api-token-file \(path) cannot be read or is empty: write a random token into it")
+        }
+        return token
+    }
+
+    static func json<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(value)
         data.append(UInt8(ascii: "\n"))
         return Response(
-            status: .ok, headers: [.contentType: "application/json"],
+            status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

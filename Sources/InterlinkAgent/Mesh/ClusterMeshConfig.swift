@@ -1,5 +1,6 @@
 import Foundation
 import InterlinkCore
+import InterlinkMesh
 import Yams
 
 /// One remote cluster to connect to, from a file named after it in `--clustermesh-config`,
@@ -7,37 +8,94 @@ import Yams
 public struct RemoteClusterConfig: Hashable, Sendable {
     public var name: ClusterName
     public var endpoints: [String]
+    public var tls: EtcdTLSFiles?
 
-    /// Reads every file of `directory` (hidden files skipped); a bad file is an error naming it.
+    public init(name: ClusterName, endpoints: [String], tls: EtcdTLSFiles? = nil) {
+        self.name = name
+        self.endpoints = endpoints
+        self.tls = tls
+    }
+
+    /// Reads every file of `directory` (hidden files skipped); the first bad file is an error
+    /// naming it (used at start-up, where a typo should stop the agent).
     public static func load(directory: String) throws -> [RemoteClusterConfig] {
+        try ClusterMeshDirectory.scan(directory).map { try $0.config.get() }
+    }
+
+    /// Parses one file; `path` is only used in errors.
+    public static func parse(file: String, text: String, path: String) throws(ClusterMeshConfigError) -> RemoteClusterConfig {
+        let name: ClusterName
+        do { name = try ClusterName(file) } catch {
+            throw ClusterMeshConfigError("\(path): the file name must be the remote cluster's name: \(error)")
+        }
+        guard let root = try? Yams.load(yaml: text) as? [String: Any], let endpoints = root["endpoints"] as? [String], !endpoints.isEmpty else {
+            throw ClusterMeshConfigError("\(path): expected 'endpoints:' with at least one URL such as http://127.0.0.1:2379")
+        }
+        for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
+            throw ClusterMeshConfigError("\(path): endpoints: \(endpoint) is not an http:// or https:// URL")
+        }
+        let ca = root["trusted-ca-file"] as? String, cert = root["cert-file"] as? String, key = root["key-file"] as? String
+        var tls: EtcdTLSFiles?
+        if ca != nil || cert != nil || key != nil {
+            guard (cert == nil) == (key == nil) else {
+                throw ClusterMeshConfigError("\(path): cert-file and key-file go together: give both (mutual TLS) or neither")
+            }
+            for (field, file) in [("trusted-ca-file", ca), ("cert-file", cert), ("key-file", key)] {
+                if let file, !FileManager.default.isReadableFile(atPath: file) {
+                    throw ClusterMeshConfigError("\(path): \(field): \(file) cannot be read")
+                }
+            }
+            tls = EtcdTLSFiles(trustedCAFile: ca, certFile: cert, keyFile: key)
+        }
+        return RemoteClusterConfig(name: name, endpoints: endpoints, tls: tls)
+    }
+}
+
+/// The files of a `--clustermesh-config` folder, as last read.
+public enum ClusterMeshDirectory {
+    public struct File: Sendable {
+        public var name: String
+        /// The content, to notice a change.
+        public var text: String
+        public var config: Result<RemoteClusterConfig, ClusterMeshConfigError>
+    }
+
+    /// Reads every file (hidden ones skipped, as Kubernetes' `..data` links are); a file that
+    /// does not parse is returned with its error so that the others still connect.
+    public static func scan(_ directory: String) throws(ClusterMeshConfigError) -> [File] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
         } catch {
             throw ClusterMeshConfigError("\(directory) cannot be read as a directory: create it, with one file per remote cluster")
         }
-        return try names.map { file in
-            let path = "\(directory)/\(file)"
-            let name: ClusterName
-            do { name = try ClusterName(file) } catch {
-                throw ClusterMeshConfigError("\(path): the file name must be the remote cluster's name: \(error)")
+        return names.compactMap { file in
+            let path = (directory as NSString).appendingPathComponent(file)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                return File(name: file, text: "", config: .failure(ClusterMeshConfigError("\(path) cannot be read as UTF-8 text")))
             }
-            let text = try String(contentsOfFile: path, encoding: .utf8)
-            guard let root = try? Yams.load(yaml: text) as? [String: Any], let endpoints = root["endpoints"] as? [String], !endpoints.isEmpty else {
-                throw ClusterMeshConfigError("\(path): expected 'endpoints:' with at least one URL such as http://127.0.0.1:2379")
-            }
-            for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-                throw ClusterMeshConfigError("\(path): endpoints: \(endpoint) is not an http:// or https:// URL")
-            }
-            if root["trusted-ca-file"] != nil || root["cert-file"] != nil || root["key-file"] != nil {
-                throw ClusterMeshConfigError("\(path): TLS (trusted-ca-file, cert-file, key-file) is not supported yet: use http:// endpoints")
-            }
-            return RemoteClusterConfig(name: name, endpoints: endpoints)
+            return File(name: file, text: text, config: Result { () throws(ClusterMeshConfigError) in
+                try RemoteClusterConfig.parse(file: file, text: text, path: path)
+            })
         }
+    }
+
+    /// Writes the file of one remote cluster (atomically: a watcher never sees half a file).
+    public static func write(_ config: RemoteClusterConfig, to directory: String) throws {
+        var text = "endpoints:\n" + config.endpoints.map { "  - \($0)\n" }.joined()
+        if let tls = config.tls {
+            if let ca = tls.trustedCAFile { text += "trusted-ca-file: \(ca)\n" }
+            if let cert = tls.certFile { text += "cert-file: \(cert)\n" }
+            if let key = tls.keyFile { text += "key-file: \(key)\n" }
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try text.write(toFile: (directory as NSString).appendingPathComponent(config.name.rawValue), atomically: true, encoding: .utf8)
     }
 }
 
-public struct ClusterMeshConfigError: Error, CustomStringConvertible {
+public struct ClusterMeshConfigError: Error, Hashable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }

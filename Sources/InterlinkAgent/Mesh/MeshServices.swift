@@ -47,28 +47,96 @@ struct MeshExport: Service {
     }
 }
 
-/// Follows every configured remote cluster and feeds what it exports to the reconciler.
+/// Follows the remote clusters of the `--clustermesh-config` folder as it changes: a new file
+/// connects, a changed one reconnects (the new connection resyncs; backends stay meanwhile), a
+/// removed one disconnects and drains that cluster's backends. A file that does not parse is
+/// reported in the status and, if it was valid before, the previous content stays in use.
+///
+/// Each remote cluster is followed by its own task, cancelled when its file goes.
 struct RemoteClusters: Service {
-    let configs: [RemoteClusterConfig]
+    let directory: String
     let localCluster: ClusterName
     let localID: ClusterID
     let cacheTTL: Duration?
     let reconciler: Reconciler
+    let roster: MeshRoster
     let logger: Logger
+    var pollInterval: Duration = .milliseconds(250)
+
+    private struct Followed {
+        var text: String
+        var task: Task<Void, Never>
+    }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { tasks in
-                for config in configs {
-                    tasks.addTask { await follow(config) }
-                }
+        await cancelWhenGracefulShutdown { await followDirectory() }
+    }
+
+    private func followDirectory() async {
+        var followed: [String: Followed] = [:]
+        var lastScanError: String?
+        while !Task.isCancelled {
+            do {
+                let files = try ClusterMeshDirectory.scan(directory)
+                lastScanError = nil
+                await apply(files, to: &followed)
+            } catch {
+                if lastScanError != error.description { logger.error("cannot read the cluster mesh folder", metadata: ["error": "\(error)"]) }
+                lastScanError = error.description
             }
+            try? await Task.sleep(for: pollInterval)
+        }
+        for entry in followed.values { entry.task.cancel() }
+        for entry in followed.values { await entry.task.value }
+    }
+
+    private func apply(_ files: [ClusterMeshDirectory.File], to followed: inout [String: Followed]) async {
+        let present = Set(files.map(\.name))
+        for (file, entry) in followed where !present.contains(file) {
+            entry.task.cancel()
+            await entry.task.value
+            followed[file] = nil
+            if let name = try? ClusterName(file) { await reconciler.removeRemote(name) }
+            await roster.remove(file)
+            logger.info("disconnected from remote cluster; its backends are drained", metadata: ["cluster": "\(file)"])
+        }
+        for file in files where followed[file.name]?.text != file.text {
+            let config: RemoteClusterConfig
+            switch file.config {
+            case .failure(let error):
+                let kept = followed[file.name] != nil ? " (still using the previous content)" : ""
+                await roster.setProblem(file.name, error.description + kept)
+                logger.error("invalid remote cluster file\(kept)", metadata: ["error": "\(error)"])
+                continue
+            case .success(let parsed):
+                config = parsed
+            }
+            if let previous = followed.removeValue(forKey: file.name) {
+                previous.task.cancel()
+                await previous.task.value
+                logger.info("remote cluster file changed; reconnecting", metadata: ["cluster": "\(config.name)"])
+            }
+            await roster.configure(file.name, endpoints: config.endpoints)
+            guard config.name != localCluster else {
+                await roster.setProblem(file.name, "\(config.name) is this cluster's own name: remove \(directory)/\(file.name)")
+                logger.error("a remote cluster file has this cluster's own name; ignored", metadata: ["file": "\(file.name)"])
+                followed[file.name] = Followed(text: file.text, task: Task {})
+                continue
+            }
+            followed[file.name] = Followed(text: file.text, task: Task { await follow(config) })
         }
     }
 
-    /// Learns the remote's ID from its cluster config, then watches it.
+    /// Learns the remote's ID from its cluster config, checks it is free, then watches it.
     private func follow(_ config: RemoteClusterConfig) async {
-        let store = EtcdClient(endpoints: config.endpoints, requestTimeout: .seconds(2))
+        let store: EtcdClient
+        do {
+            store = try config.tls.map { try EtcdClient(endpoints: config.endpoints, tls: $0, requestTimeout: .seconds(2)) }
+                ?? EtcdClient(endpoints: config.endpoints, requestTimeout: .seconds(2))
+        } catch {
+            await roster.setProblem(config.name.rawValue, "TLS files of \(config.name) cannot be used: \(error)")
+            return
+        }
         var delay = Duration.milliseconds(200)
         while !Task.isCancelled {
             do {
@@ -76,18 +144,25 @@ struct RemoteClusters: Service {
                 guard id != localID else {
                     throw RemoteClusterError("cluster \(config.name) has ID \(id), the ID of this cluster (\(localCluster)): IDs must be unique in the mesh")
                 }
+                if let holder = await roster.claim(id, for: config.name) {
+                    throw RemoteClusterError("cluster \(config.name) has ID \(id), already used by connected cluster \(holder): IDs must be unique in the mesh; \(config.name) is not connected")
+                }
                 let watcher = RemoteClusterWatcher(cluster: config.name, clusterID: id, store: store, cacheTTL: cacheTTL, logger: logger) { cache in
                     await reconciler.updateRemote(cache)
                 }
+                await roster.attach(config.name, watcher)
                 logger.info("connected to remote cluster", metadata: ["cluster": "\(config.name)", "cluster-id": "\(id)"])
                 await watcher.run()
-                return
+                break
             } catch {
+                await roster.failed(config.name, "\(error)")
                 logger.warning("remote cluster not ready; retrying", metadata: ["cluster": "\(config.name)", "error": "\(error)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(10))
             }
         }
+        await roster.release(config.name)
+        await store.shutdown()
     }
 }
 
@@ -96,7 +171,9 @@ enum RemoteClusterConfigReader {
         guard let value = try await store.range(KVStoreKeys.clusterConfig(cluster: cluster)).kvs.first?.value else {
             throw RemoteClusterError("cluster \(cluster) has not written \(KVStoreKeys.clusterConfig(cluster: cluster)) yet")
         }
-        let config = try JSONDecoder().decode(ClusterConfig.self, from: Data(value))
+        guard let config = try? JSONDecoder().decode(ClusterConfig.self, from: Data(value)) else {
+            throw RemoteClusterError("cluster config of \(cluster) is not valid JSON")
+        }
         return try ClusterID(config.id)
     }
 }

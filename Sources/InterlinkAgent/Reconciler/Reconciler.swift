@@ -107,6 +107,11 @@ public actor Reconciler {
         exportNotifier = continuation
     }
 
+    /// How many local services are global.
+    public func globalServiceCount() -> Int {
+        services.filter { $0.spec.isGlobal }.count
+    }
+
     /// What this cluster exports now: its global shared services with their serving, healthy backends.
     public func exportedServices() -> [ClusterService] {
         services.compactMap { service in

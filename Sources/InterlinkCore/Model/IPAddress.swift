@@ -17,6 +17,9 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var family: Family { bytes.count == 4 ? .ipv4 : .ipv6 }
 
+    /// 0.0.0.0 or ::, "every address" when listening.
+    public var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }
+
     public init?(_ text: String) {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {

@@ -12,6 +12,7 @@ public final class EtcdClient: Sendable {
     let http: HTTPClient
     private let preferred = NIOLockedValueBox(0)
     private let requestTimeout: TimeAmount
+    private let ownsHTTPClient: Bool
 
     /// - Parameter endpoints: base URLs such as `http://127.0.0.1:2379`.
     public init(endpoints: [String], http: HTTPClient = .shared, requestTimeout: TimeAmount = .seconds(5)) {
@@ -19,6 +20,22 @@ public final class EtcdClient: Sendable {
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.http = http
         self.requestTimeout = requestTimeout
+        self.ownsHTTPClient = false
+    }
+
+    /// A client with TLS (a CA to trust, and a certificate and key for mutual TLS); call
+    /// `shutdown()` when done with it.
+    public init(endpoints: [String], tls: EtcdTLSFiles, requestTimeout: TimeAmount = .seconds(5)) throws {
+        precondition(!endpoints.isEmpty, "an etcd client needs at least one endpoint")
+        self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.http = try tls.makeHTTPClient()
+        self.requestTimeout = requestTimeout
+        self.ownsHTTPClient = true
+    }
+
+    /// Releases the connections of a client made with TLS (a no-op for the shared client).
+    public func shutdown() async {
+        if ownsHTTPClient { try? await http.shutdown() }
     }
 
     // MARK: KV

@@ -14,6 +14,21 @@ public actor RemoteClusterWatcher {
         public var lastSync: Date?
         public var failures = 0
         public var lastError: String?
+        /// Services and distinct backends received, invalid entries skipped (and the last reason).
+        public var services = 0
+        public var backends = 0
+        public var invalidEntries = 0
+        public var lastInvalid: String?
+    }
+
+    /// The status with the cache's counts.
+    public func report() -> Status {
+        var report = status
+        report.services = cache.services.count
+        report.backends = Set(cache.services.values.flatMap { $0.backends.values.flatMap { $0.map(\.endpoint) } }).count
+        report.invalidEntries = cache.invalidEntries
+        report.lastInvalid = cache.lastInvalid.map { "\($0)" }
+        return report
     }
 
     public let cluster: ClusterName

@@ -1,0 +1,33 @@
+/// The JSON body of `GET /v1/clusters`: this cluster and every configured remote one.
+/// Field names are API: change them only compatibly.
+public struct ClustersDocument: Codable, Sendable {
+    public struct Local: Codable, Sendable {
+        public var name: String
+        public var id: Int
+        /// embedded, etcd or none.
+        public var kvstore: String
+        /// Where other clusters read this cluster's store (what `interlink connect` gives them).
+        public var storeEndpoints: [String]
+        public var globalServices: Int
+    }
+
+    public struct Remote: Codable, Sendable {
+        public var name: String
+        public var endpoints: [String]
+        public var id: Int?
+        public var connected: Bool
+        /// Why the cluster is not followed as configured (invalid file, taken ID, ...).
+        public var problem: String?
+        public var lastSync: String?
+        public var lastSyncAgeSeconds: Double?
+        public var services: Int
+        public var backends: Int
+        public var invalidEntries: Int
+        public var lastInvalid: String?
+        public var failures: Int
+        public var lastError: String?
+    }
+
+    public var local: Local
+    public var remotes: [Remote]
+}
