@@ -71,7 +71,7 @@ struct CommandLineTests {
         let apiPort = try await freePort()
         let (process, _, err) = try InterlinkProcess.start([
             "agent", "--cluster-name", "drain", "--manifests", try manifest.write(),
-            "--api-listen", "127.0.32.1:\(apiPort)", "--drain-grace", "20s",
+            "--api-listen", "127.0.32.1:\(apiPort)", "--drain-grace", "20s", "--kvstore", "none",
         ])
         defer { if process.isRunning { process.terminate() } }
 

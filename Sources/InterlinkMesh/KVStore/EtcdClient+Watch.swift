@@ -7,8 +7,11 @@ extension EtcdClient {
     /// previous value of deleted keys. Yields batches of events with the revision they bring the
     /// watcher to. Ends with `KVStoreError.compacted` when `startRevision` was compacted away
     /// (re-list, then watch from the listed revision + 1), or with the transport's error.
+    ///
+    /// The watch goes to the endpoint that last answered a request (a watcher lists before it
+    /// watches, so after a fail-over the watch follows the endpoint that works).
     public func watch(prefix: String, startRevision: Int64) -> AsyncThrowingStream<(revision: Int64, events: [WatchEvent]), Error> {
-        let endpoint = endpoints[0]
+        let endpoint = currentEndpoint
         let body: [String: Any] = [
             "create_request": [
                 "key": GatewayWire.base64(prefix), "range_end": GatewayWire.base64(prefixRangeEnd(prefix)),

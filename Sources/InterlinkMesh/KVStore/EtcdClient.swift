@@ -122,7 +122,7 @@ public final class EtcdClient: Sendable {
 
     // MARK: Transport
 
-    private var currentEndpoint: String { endpoints[preferred.withLockedValue { $0 }] }
+    var currentEndpoint: String { endpoints[preferred.withLockedValue { $0 }] }
 
     func call<Response: Decodable>(_ path: String, _ body: [String: Any]) async throws -> Response {
         let payload = try JSONSerialization.data(withJSONObject: body)

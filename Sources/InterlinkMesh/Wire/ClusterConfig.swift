@@ -19,4 +19,15 @@ public struct ClusterConfig: Codable, Hashable, Sendable {
         self.id = id
         self.capabilities = capabilities
     }
+
+    private enum CodingKeys: String, CodingKey { case id, capabilities }
+
+    /// Cilium leaves out zero values: a config without `capabilities` (older agents) is
+    /// valid and means no synced canaries.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decodeIfPresent(Int.self, forKey: .id) ?? 0
+        capabilities = try container.decodeIfPresent(Capabilities.self, forKey: .capabilities)
+            ?? Capabilities(syncedCanaries: false, maxConnectedClusters: 255)
+    }
 }

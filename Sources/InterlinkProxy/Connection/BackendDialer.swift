@@ -20,7 +20,8 @@ struct BackendDialer {
         client: Channel, route: FrontendRoute, clientEndpoint: SocketEndpoint?, tried: [RouteBackend] = [],
         connected: @escaping (Channel) -> Void
     ) {
-        guard tried.count < settings.maxAttempts, let backend = route.pick(client: clientEndpoint, excluding: tried) else {
+        let lastAttempt = tried.count == settings.maxAttempts - 1
+        guard tried.count < settings.maxAttempts, let backend = route.pick(client: clientEndpoint, excluding: tried, lastAttempt: lastAttempt) else {
             var metadata: Logger.Metadata = ["service": "\(route.service)", "frontend": "\(route.frontend)"]
             if !tried.isEmpty { metadata["tried"] = "\(tried.map(\.endpoint.description).joined(separator: ","))" }
             logger.warning("no backend could take the connection; closing it", metadata: metadata)

@@ -36,10 +36,15 @@ public final class FrontendRoute: Sendable {
     }
 
     /// Picks a backend for a new connection from `client`, skipping those already tried.
-    func pick(client: SocketEndpoint?, excluding tried: [RouteBackend]) -> RouteBackend? {
+    ///
+    /// `lastAttempt`: the connection's last retry; it goes to the fallback tier when there is
+    /// one, so that a client whose preferred backends are all dead (and not yet marked down)
+    /// still gets through.
+    func pick(client: SocketEndpoint?, excluding tried: [RouteBackend], lastAttempt: Bool = false) -> RouteBackend? {
         var candidates = tried.isEmpty ? backends : backends.filter { b in !tried.contains { $0 === b } }
-        if candidates.isEmpty {
-            candidates = fallback.filter { b in !tried.contains { $0.endpoint == b.endpoint } }
+        if candidates.isEmpty || (lastAttempt && !tried.isEmpty && !fallback.isEmpty) {
+            let untried = fallback.filter { b in !tried.contains { $0.endpoint == b.endpoint } }
+            if !untried.isEmpty || candidates.isEmpty { candidates = untried }
         }
         guard !candidates.isEmpty else { return nil }
         if let affinity, let client,

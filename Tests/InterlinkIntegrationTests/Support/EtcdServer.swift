@@ -6,7 +6,7 @@ final class EtcdServer: @unchecked Sendable {
     // Immutable after init; `process` is only terminated.
     let clientURL: String
     private let process: Process
-    private let dataDir: URL
+    let dataDir: URL
 
     static var executable: String? {
         ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -14,17 +14,22 @@ final class EtcdServer: @unchecked Sendable {
 
     static var isAvailable: Bool { executable != nil }
 
-    init() async throws {
+    let clientPort: UInt16
+    let peerPort: UInt16
+
+    /// Starts etcd; give the ports and data dir of a stopped one to restart it with its data.
+    init(clientPort: UInt16? = nil, peerPort: UInt16? = nil, dataDir: URL? = nil) async throws {
         guard let executable = Self.executable else { throw EtcdServerError("etcd is not installed: apt-get install -y etcd-server") }
-        let clientPort = try await freePort()
-        let peerPort = try await freePort()
-        dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-etcd-\(UUID().uuidString)")
+        if let clientPort { self.clientPort = clientPort } else { self.clientPort = try await freePort() }
+        if let peerPort { self.peerPort = peerPort } else { self.peerPort = try await freePort() }
+        let clientPort = self.clientPort, peerPort = self.peerPort
+        self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("interlink-etcd-\(UUID().uuidString)")
         clientURL = "http://127.0.0.1:\(clientPort)"
         let peerURL = "http://127.0.0.1:\(peerPort)"
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
-            "--name", "test", "--data-dir", dataDir.path,
+            "--name", "test", "--data-dir", self.dataDir.path,
             "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
             "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
             "--initial-cluster", "test=\(peerURL)", "--log-level", "error",
@@ -43,12 +48,18 @@ final class EtcdServer: @unchecked Sendable {
         throw EtcdServerError("etcd did not become healthy on \(clientURL) within 20 s")
     }
 
-    func stop() {
+    /// Stops etcd; removes its data unless `keepData` (to restart it with `restart()`).
+    func stop(keepData: Bool = false) {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(at: dataDir)
+        if !keepData { try? FileManager.default.removeItem(at: dataDir) }
+    }
+
+    /// A new etcd on the same ports and data (after `stop(keepData: true)`).
+    func restart() async throws -> EtcdServer {
+        try await EtcdServer(clientPort: clientPort, peerPort: peerPort, dataDir: dataDir)
     }
 }
 

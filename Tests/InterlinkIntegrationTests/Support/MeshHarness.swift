@@ -1,0 +1,171 @@
+import AsyncHTTPClient
+import Foundation
+import InterlinkAgent
+import InterlinkCore
+import NIOCore
+
+/// One cluster of an end-to-end mesh: an `interlink agent` process with its kvstore (its own
+/// embedded store, or a real etcd), two backends answering with `<cluster>-b1/b2`, and its
+/// services, all on `127.0.<subnet>.x`.
+final class MeshCluster: @unchecked Sendable {
+    // Mutated only by the test that owns it, one step at a time.
+    let name: String
+    let id: Int
+    let subnet: Int
+    let kind: StoreKind
+    let dataDir: URL
+    let meshDir: URL
+    let manifestsDir: URL
+    let apiPort: UInt16
+    let meshPort: UInt16
+    let backendPort: UInt16
+    var etcd: EtcdServer?
+    var backends: [TestBackend] = []
+    var process: Process?
+    var extraArguments: [String] = []
+
+    init(name: String, id: Int, subnet: Int, kind: StoreKind, backendPort: UInt16) async throws {
+        self.name = name
+        self.id = id
+        self.subnet = subnet
+        self.kind = kind
+        self.backendPort = backendPort
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-mesh-\(name)-\(UUID().uuidString)")
+        dataDir = root.appendingPathComponent("data")
+        meshDir = root.appendingPathComponent("clustermesh")
+        manifestsDir = root.appendingPathComponent("manifests")
+        for dir in [dataDir, meshDir, manifestsDir] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        apiPort = try await freePort(on: "127.0.\(subnet).1")
+        meshPort = try await freePort(on: "127.0.\(subnet).1")
+        if kind == .etcd { etcd = try await EtcdServer() }
+        for index in 1...2 {
+            backends.append(try await TestBackend.start(name: "\(name)-b\(index)", at: backendEndpoint(index)))
+        }
+    }
+
+    var apiURL: String { "http://127.0.\(subnet).1:\(apiPort)" }
+    var storeURL: String { etcd?.clientURL ?? "http://127.0.\(subnet).1:\(meshPort)" }
+    func backendEndpoint(_ index: Int) -> SocketEndpoint { SocketEndpoint("127.0.\(subnet).1\(index):\(backendPort)")! }
+    func frontend(_ port: UInt16) -> SocketEndpoint { SocketEndpoint("127.0.\(subnet).10:\(port)")! }
+
+    /// Adds a service whose backends are this cluster's two backends.
+    func addService(_ name: String, port: UInt16, annotations: [String: String]) throws {
+        var manifest = TestManifest(
+            clusterIP: "127.0.\(subnet).10", port: port, backendIPs: ["127.0.\(subnet).11", "127.0.\(subnet).12"],
+            backendPort: backendPort, annotations: annotations)
+        manifest.name = name
+        try manifest.yaml.write(to: manifestsDir.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
+    }
+
+    func startAgent() throws {
+        var arguments = [
+            "agent", "--cluster-name", name, "--cluster-id", "\(id)", "--manifests", manifestsDir.path,
+            "--api-listen", "127.0.\(subnet).1:\(apiPort)", "--data-dir", dataDir.path, "--clustermesh-config", meshDir.path,
+            "--drain-grace", "1s", "--log-level", "error",
+        ]
+        if let etcd {
+            arguments += ["--kvstore", "etcd", "--kvstore-endpoints", etcd.clientURL]
+        } else {
+            arguments += ["--mesh-listen", "127.0.\(subnet).1:\(meshPort)"]
+        }
+        (process, _, _) = try InterlinkProcess.start(arguments + extraArguments)
+    }
+
+    func waitHealthy() async -> Bool {
+        await waitUntil(.seconds(20)) { (try? await self.clusters()) != nil }
+    }
+
+    /// Kills the agent with SIGKILL (no clean-up at all), and in etcd mode stops its etcd, so
+    /// that the cluster is unreachable.
+    func crash() async {
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        etcd?.stop(keepData: true)
+    }
+
+    /// Starts the cluster again after `crash()`, with the same data.
+    func restart() async throws {
+        if let etcd { self.etcd = try await etcd.restart() }
+        try startAgent()
+    }
+
+    func stopBackends() async { for backend in backends { await backend.stop() } }
+    func startBackends() async throws { for backend in backends { try await backend.start() } }
+
+    func shutdown() async {
+        if let process, process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        await stopBackends()
+        etcd?.stop()
+        try? FileManager.default.removeItem(at: dataDir.deletingLastPathComponent())
+    }
+
+    func clusters() async throws -> ClustersDocument { try await getJSON("/v1/clusters") }
+    func services() async throws -> ServicesDocument { try await getJSON("/v1/services") }
+
+    private func getJSON<Document: Decodable>(_ path: String) async throws -> Document {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: apiURL + path), timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return try JSONDecoder().decode(Document.self, from: Data(body.readableBytesView))
+    }
+
+    /// The clusters (by backend name prefix) of the backends a tally reached.
+    static func clusters(of tally: [String: Int]) -> Set<String> {
+        Set(tally.keys.map { String($0.split(separator: "-").first ?? "") })
+    }
+}
+
+/// Three clusters, east (1), west (2) and north (3), joined with `interlink connect`.
+struct Mesh {
+    let east: MeshCluster
+    let west: MeshCluster
+    let north: MeshCluster
+    var all: [MeshCluster] { [east, west, north] }
+
+    static func make(_ kind: StoreKind) async throws -> Mesh {
+        let backendPort = try await freePort()
+        return Mesh(
+            east: try await MeshCluster(name: "east", id: 1, subnet: 70, kind: kind, backendPort: backendPort),
+            west: try await MeshCluster(name: "west", id: 2, subnet: 71, kind: kind, backendPort: backendPort),
+            north: try await MeshCluster(name: "north", id: 3, subnet: 72, kind: kind, backendPort: backendPort))
+    }
+
+    /// Starts every agent and connects them all; throws if that fails.
+    func start() async throws {
+        for cluster in all { try cluster.startAgent() }
+        for cluster in all where !(await cluster.waitHealthy()) { throw EtcdServerError("agent \(cluster.name) did not start") }
+        try Self.interlink(["connect", "--timeout", "20s"] + all.map(\.apiURL))
+    }
+
+    func shutdown() async { for cluster in all { await cluster.shutdown() } }
+
+    /// Runs `interlink ARGS`; throws with its output if it fails.
+    @discardableResult
+    static func interlink(_ arguments: [String]) throws -> String {
+        let result = try InterlinkProcess.run(arguments)
+        guard result.status == 0 else {
+            throw EtcdServerError("interlink \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)\(result.stdout)")
+        }
+        return result.stdout
+    }
+}
+
+/// Opens connections to `frontend` for `duration`, one after another; returns the backends
+/// reached and the number of connections that failed.
+func hammer(_ frontend: SocketEndpoint, for duration: Duration) async -> (tally: [String: Int], failures: Int) {
+    var tally: [String: Int] = [:]
+    var failures = 0
+    let deadline = ContinuousClock.now + duration
+    while ContinuousClock.now < deadline {
+        if let name = try? await TestClient.firstLine(from: frontend) {
+            tally[name, default: 0] += 1
+        } else {
+            failures += 1
+        }
+    }
+    return (tally, failures)
+}
