@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "InterlinkAgent",
                 "InterlinkCore",
+                "InterlinkMesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

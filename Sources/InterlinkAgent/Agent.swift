@@ -82,8 +82,12 @@ public final class Agent: Sendable {
         switch settings.kvstore {
         case .none:
             ownStore = nil
-        case .etcd(let endpoints):
-            ownStore = EtcdClient(endpoints: endpoints)
+        case .etcd(let endpoints, let tls):
+            do {
+                ownStore = try tls.map { try EtcdClient(endpoints: endpoints, tls: $0) } ?? EtcdClient(endpoints: endpoints)
+            } catch {
+                throw AgentError.storeUnavailable(endpoints.joined(separator: ","), "the TLS files cannot be used: \(error)")
+            }
         case .embedded(let embedded):
             let store: EmbeddedStore
             do {
@@ -210,6 +214,8 @@ public enum AgentError: Error, CustomStringConvertible {
         switch self {
         case .meshUnavailable(let address, let reason):
             "cannot serve the embedded store on \(address): \(reason); choose another address with --mesh-listen"
+        case .storeUnavailable(let location, let reason) where location.hasPrefix("http"):
+            "cannot use the etcd at \(location): \(reason); check --kvstore-trusted-ca-file, --kvstore-cert-file and --kvstore-key-file"
         case .storeUnavailable(let directory, let reason):
             "cannot open the embedded store in \(directory): \(reason); choose another directory with --data-dir"
         case .apiUnavailable(let address, let reason):

@@ -1,4 +1,5 @@
 import InterlinkCore
+import InterlinkMesh
 import InterlinkProxy
 
 /// Everything `interlink agent` is told on its command line, validated.
@@ -43,8 +44,8 @@ public enum KVStoreMode: Sendable {
     case none
     /// The agent's own store, served to peers on `listen`.
     case embedded(EmbeddedStoreSettings)
-    /// A real etcd cluster.
-    case etcd(endpoints: [String])
+    /// A real etcd cluster, with TLS when `tls` is given.
+    case etcd(endpoints: [String], tls: EtcdTLSFiles? = nil)
 }
 
 public struct EmbeddedStoreSettings: Sendable {

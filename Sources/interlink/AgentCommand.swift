@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InterlinkAgent
 import InterlinkCore
+import InterlinkMesh
 import Logging
 
 struct AgentCommand: AsyncParsableCommand {
@@ -48,6 +49,15 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(help: "etcd endpoints of this cluster's kvstore, comma-separated (http://IP:PORT).")
     var kvstoreEndpoints: String?
+
+    @Option(help: "CA certificate (PEM) that signs the etcd servers' certificates (https:// endpoints).")
+    var kvstoreTrustedCAFile: String?
+
+    @Option(help: "Client certificate (PEM) for etcd's mutual TLS; with --kvstore-key-file.")
+    var kvstoreCertFile: String?
+
+    @Option(help: "Private key (PEM) of --kvstore-cert-file.")
+    var kvstoreKeyFile: String?
 
     @Option(help: "Where the embedded store is served to other clusters, as IP:PORT (read-only for them).")
     var meshListen: SocketEndpoint = EmbeddedStoreSettings.defaultListen
@@ -98,7 +108,17 @@ struct AgentCommand: AsyncParsableCommand {
             for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
                 throw ValidationError("--kvstore-endpoints: \(endpoint) is not an http:// URL")
             }
-            settings.kvstore = .etcd(endpoints: endpoints)
+            var tls: EtcdTLSFiles?
+            if kvstoreTrustedCAFile != nil || kvstoreCertFile != nil || kvstoreKeyFile != nil {
+                guard (kvstoreCertFile == nil) == (kvstoreKeyFile == nil) else {
+                    throw ValidationError("--kvstore-cert-file and --kvstore-key-file go together: give both (mutual TLS) or neither")
+                }
+                for (option, file) in [("--kvstore-trusted-ca-file", kvstoreTrustedCAFile), ("--kvstore-cert-file", kvstoreCertFile), ("--kvstore-key-file", kvstoreKeyFile)] {
+                    if let file, !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("\(option): \(file) cannot be read") }
+                }
+                tls = EtcdTLSFiles(trustedCAFile: kvstoreTrustedCAFile, certFile: kvstoreCertFile, keyFile: kvstoreKeyFile)
+            }
+            settings.kvstore = .etcd(endpoints: endpoints, tls: tls)
         case "embedded":
             settings.kvstore = .embedded(EmbeddedStoreSettings(
                 listen: meshListen, dataDirectory: dataDir ?? Self.defaultDataDirectory(cluster: name), allowWrites: meshAllowWrites))

@@ -72,7 +72,7 @@ enum AgentAPI {
         switch settings.kvstore {
         case .none:
             kvstore = "none"
-        case .etcd(let etcd):
+        case .etcd(let etcd, _):
             kvstore = "etcd"
             endpoints = etcd
         case .embedded(let embedded):

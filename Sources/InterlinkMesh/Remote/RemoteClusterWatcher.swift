@@ -61,6 +61,11 @@ public actor RemoteClusterWatcher {
                 try await syncOnce { attempt = 0; disconnectedSince = nil }
             } catch is CancellationError {
                 return
+            } catch KVStoreError.compacted(let revision) {
+                // Not a failure: the history we would resume from is gone; re-list at once.
+                logger.info("remote watch compacted; re-listing", metadata: ["cluster": "\(cluster)", "compact-revision": "\(revision)"])
+                attempt = 0
+                continue
             } catch {
                 status.connected = false
                 status.failures += 1

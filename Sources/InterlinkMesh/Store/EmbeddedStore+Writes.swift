@@ -218,16 +218,27 @@ extension EmbeddedStore {
         return count
     }
 
-    /// Until cancelled: expires leases every `interval`, and sends watch progress notices
-    /// every `progressInterval`.
-    public func run(interval: Duration = .milliseconds(250), progressInterval: Duration = .seconds(5)) async {
+    /// Until cancelled: expires leases every `interval`, sends watch progress notices every
+    /// `progressInterval`, and every `compactionInterval` compacts history to the last
+    /// `retainedRevisions` revisions (etcd's `--auto-compaction-mode=revision`).
+    public func run(
+        interval: Duration = .milliseconds(250), progressInterval: Duration = .seconds(5),
+        compactionInterval: Duration = .seconds(300), retainedRevisions: Int64 = 10_000
+    ) async {
         var sinceProgress = Duration.zero
+        var sinceCompaction = Duration.zero
         while (try? await Task.sleep(for: interval)) != nil {
             expireLeases()
             sinceProgress += interval
+            sinceCompaction += interval
             if sinceProgress >= progressInterval {
                 notifyProgress()
                 sinceProgress = .zero
+            }
+            if sinceCompaction >= compactionInterval {
+                sinceCompaction = .zero
+                let target = revision - retainedRevisions
+                if target > compactRevision { try? compact(revision: target) }
             }
         }
     }

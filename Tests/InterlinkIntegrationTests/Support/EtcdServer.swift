@@ -18,13 +18,14 @@ final class EtcdServer: @unchecked Sendable {
     let peerPort: UInt16
 
     /// Starts etcd; give the ports and data dir of a stopped one to restart it with its data.
-    init(clientPort: UInt16? = nil, peerPort: UInt16? = nil, dataDir: URL? = nil) async throws {
+    /// With `tls`, clients must connect over https with a certificate signed by its CA.
+    init(clientPort: UInt16? = nil, peerPort: UInt16? = nil, dataDir: URL? = nil, tls: TLSFixture? = nil) async throws {
         guard let executable = Self.executable else { throw EtcdServerError("etcd is not installed: apt-get install -y etcd-server") }
         if let clientPort { self.clientPort = clientPort } else { self.clientPort = try await freePort() }
         if let peerPort { self.peerPort = peerPort } else { self.peerPort = try await freePort() }
         let clientPort = self.clientPort, peerPort = self.peerPort
         self.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("interlink-etcd-\(UUID().uuidString)")
-        clientURL = "http://127.0.0.1:\(clientPort)"
+        clientURL = "\(tls == nil ? "http" : "https")://127.0.0.1:\(clientPort)"
         let peerURL = "http://127.0.0.1:\(peerPort)"
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -34,14 +35,20 @@ final class EtcdServer: @unchecked Sendable {
             "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
             "--initial-cluster", "test=\(peerURL)", "--log-level", "error",
         ]
+        if let tls {
+            process.arguments! += [
+                "--cert-file", tls.serverCert, "--key-file", tls.serverKey, "--client-cert-auth", "--trusted-ca-file", tls.caCert,
+            ]
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)
+        let probe = try tls.map { try EtcdClient(endpoints: [clientURL], tls: $0.clientFiles, requestTimeout: .seconds(1)) }
+            ?? EtcdClient(endpoints: [clientURL], requestTimeout: .seconds(1))
+        defer { Task { await probe.shutdown() } }
         while ContinuousClock.now < deadline {
-            if (try? await EtcdClient(endpoints: [clientURL], requestTimeout: .seconds(1)).range("health")) != nil {
-                return
-            }
+            if (try? await probe.range("health")) != nil { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         stop()
