@@ -10,6 +10,7 @@ import NIOCore
 ///
 /// - `GET /healthz`: `ok` while the agent runs.
 /// - `GET /v1/services`: every service with its frontends and backends (`ServicesDocument`).
+/// - `GET /v1/events?since=N`: what changed the routing and when (`ChangeLog`).
 /// - `GET /v1/clusters`: this cluster and each remote one with its sync status (`ClustersDocument`).
 /// - `POST /v1/clusters` `{"name": ..., "endpoints": [...]}`: connect to a remote cluster (writes
 ///   its file in the cluster mesh folder); `DELETE /v1/clusters/NAME`: disconnect from it.
@@ -34,6 +35,10 @@ enum AgentAPI {
         }
         router.get("/v1/services") { _, _ -> Response in
             try json(await context.reconciler.servicesDocument())
+        }
+        router.get("/v1/events") { request, _ -> Response in
+            let since = request.uri.queryParameters.get("since", as: Int.self) ?? 0
+            return try json(["events": await context.reconciler.changeEvents(since: since)])
         }
         router.get("/v1/clusters") { _, _ -> Response in
             try json(await clustersDocument(context))
@@ -84,7 +89,8 @@ enum AgentAPI {
         return ClustersDocument(
             local: .init(
                 name: settings.clusterName.rawValue, id: Int(settings.clusterID.rawValue), kvstore: kvstore,
-                storeEndpoints: settings.meshAdvertise ?? endpoints, globalServices: await context.reconciler.globalServiceCount()),
+                storeEndpoints: settings.meshAdvertise ?? endpoints, globalServices: await context.reconciler.globalServiceCount(),
+                remoteBackendsRouted: await context.reconciler.remoteBackendsInRoutes()),
             remotes: await context.roster.statuses())
     }
 

@@ -9,6 +9,8 @@ public struct ClustersDocument: Codable, Sendable {
         /// Where other clusters read this cluster's store (what `interlink connect` gives them).
         public var storeEndpoints: [String]
         public var globalServices: Int
+        /// Remote backends in the routes now used by new connections (all services and ports).
+        public var remoteBackendsRouted: Int
     }
 
     public struct Remote: Codable, Sendable {

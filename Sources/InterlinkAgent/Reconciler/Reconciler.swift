@@ -26,6 +26,22 @@ public actor Reconciler {
     public static let remoteEjection = Duration.seconds(10)
     /// Told when what this cluster exports may have changed (a local health transition).
     private var exportNotifier: AsyncStream<Void>.Continuation?
+    /// Why routes changed, for `GET /v1/events`.
+    private(set) var changes = ChangeLog()
+    /// Remote changes not yet published: an isolated change is published at once; within
+    /// `remoteCoalescing` of the last publication, changes are batched until the window ends.
+    private var pendingRemote: [ServiceName: [(kind: String, cluster: ClusterName, detail: String)]] = [:]
+    private var flushScheduled = false
+    private var lastRemoteFlush = ContinuousClock.now - .seconds(1)
+    private var lastRemoteFlushCostPerService = Duration.zero
+    /// Remote backends in the routes last built, per service (shown in `/v1/clusters`).
+    private var routedRemoteBackends: [ServiceName: Int] = [:]
+
+    /// Remote backends in the published routes, over every service and port.
+    public func remoteBackendsInRoutes() -> Int {
+        routedRemoteBackends.values.reduce(0, +)
+    }
+    public static let remoteCoalescing = Duration.milliseconds(50)
 
     public init(cluster: ClusterName, clusterID: ClusterID, services: [LocalService], proxy: ProxyServer, logger: Logger) {
         self.cluster = cluster
@@ -73,6 +89,7 @@ public actor Reconciler {
         guard var state = health[key] else {
             if case .passiveFailure(let reason) = event, isRemoteBackend(key, of: service) {
                 ejectedUntil[key] = ContinuousClock.now + Self.remoteEjection
+                changes.record("ejection", service: "\(key.service)", backend: "\(key.endpoint)", detail: "\(reason); out of rotation for \(Self.remoteEjection)")
                 logger.warning("remote backend ejected", metadata: [
                     "service": "\(key.service)", "backend": "\(key.endpoint)", "reason": "\(reason)", "for": "\(Self.remoteEjection)",
                 ])
@@ -92,8 +109,10 @@ public actor Reconciler {
         case .wentDown:
             metadata["reason"] = "\(state.lastFailure ?? "unknown")"
             logger.warning("backend down", metadata: metadata)
+            changes.record("health", service: "\(key.service)", cluster: "\(cluster)", backend: "\(key.endpoint)", detail: "down: \(state.lastFailure ?? "unknown")")
         case .wentUp:
             logger.info("backend up", metadata: metadata)
+            changes.record("health", service: "\(key.service)", cluster: "\(cluster)", backend: "\(key.endpoint)", detail: "up")
         }
         proxy.publish(routes(of: service))
     }
@@ -105,6 +124,11 @@ public actor Reconciler {
 
     public func setExportNotifier(_ continuation: AsyncStream<Void>.Continuation) {
         exportNotifier = continuation
+    }
+
+    /// The routing changes after sequence number `since`.
+    public func changeEvents(since: Int) -> [ChangeLog.Event] {
+        changes.since(since)
     }
 
     /// How many local services are global.
@@ -121,16 +145,62 @@ public actor Reconciler {
         }
     }
 
-    /// Replaces what a connected cluster exports and republishes the global services.
+    /// Replaces what a connected cluster exports; republishes the local services whose share
+    /// from that cluster changed.
     public func updateRemote(_ cache: RemoteServiceCache) {
+        let previous = remotes[cache.cluster]?.services ?? [:]
         remotes[cache.cluster] = cache
-        publishGlobalServices()
+        publishChanged(from: previous, to: cache.services, cluster: cache.cluster, kind: "remote-update")
     }
 
     /// Forgets a disconnected cluster: its backends leave every service.
     public func removeRemote(_ cluster: ClusterName) {
-        remotes[cluster] = nil
-        publishGlobalServices()
+        guard let previous = remotes.removeValue(forKey: cluster) else { return }
+        publishChanged(from: previous.services, to: [:], cluster: cluster, kind: "remote-removed")
+    }
+
+    private func publishChanged(from old: [ServiceName: RemoteService], to new: [ServiceName: RemoteService], cluster remote: ClusterName, kind: String) {
+        func count(_ entry: RemoteService?) -> Int {
+            guard let entry, entry.isGlobal, entry.isShared else { return 0 }
+            return Set(entry.backends.values.flatMap { $0.map(\.endpoint) }).count
+        }
+        for service in services where old[service.spec.name] != new[service.spec.name] {
+            pendingRemote[service.spec.name, default: []].append(
+                (kind, remote, "\(remote) now offers \(count(new[service.spec.name])) backends (was \(count(old[service.spec.name])))"))
+        }
+        guard !pendingRemote.isEmpty, !flushScheduled else { return }
+        let sinceLast = ContinuousClock.now - lastRemoteFlush
+        // The window grows with the cost of a publication, so that a burst (many clusters
+        // syncing at once) spends at most about a fifth of the time republishing.
+        let window = max(Self.remoteCoalescing, lastRemoteFlushCostPerService * (4 * pendingRemote.count))
+        if sinceLast >= window {
+            flushRemoteChanges()
+        } else {
+            flushScheduled = true
+            Task { [delay = window - sinceLast] in
+                try? await Task.sleep(for: delay)
+                await self.flushRemoteChanges()
+            }
+        }
+    }
+
+    /// Publishes the services that remote changes touched, and records why.
+    private func flushRemoteChanges() {
+        flushScheduled = false
+        let start = ContinuousClock.now
+        let pending = pendingRemote
+        defer {
+            lastRemoteFlush = .now
+            lastRemoteFlushCostPerService = (lastRemoteFlush - start) / max(1, pending.count)
+        }
+        pendingRemote = [:]
+        for service in services {
+            guard let reasons = pending[service.spec.name] else { continue }
+            proxy.publish(routes(of: service))
+            for (kind, remote, detail) in reasons {
+                changes.record(kind, service: "\(service.spec.name)", cluster: "\(remote)", detail: detail)
+            }
+        }
     }
 
     /// Ends ejections whose time is up; call every second or so.
@@ -140,10 +210,6 @@ public actor Reconciler {
         for key in expired { ejectedUntil[key] = nil }
         let names = Set(expired.map(\.service))
         for service in services where names.contains(service.spec.name) { proxy.publish(routes(of: service)) }
-    }
-
-    private func publishGlobalServices() {
-        for service in services { proxy.publish(routes(of: service)) }
     }
 
     /// Backends other clusters export for this service (listed even when the service is not
@@ -187,8 +253,10 @@ public actor Reconciler {
     }
 
     func routes(of service: LocalService) -> [FrontendRoute] {
-        service.ports.map { port in
+        routedRemoteBackends[service.spec.name] = 0
+        return service.ports.map { port in
             let candidates = candidates(of: service, port: port)
+            routedRemoteBackends[service.spec.name, default: 0] += candidates.count { !$0.isLocal }
             let selection = selectBackends(candidates, isGlobal: service.spec.isGlobal, affinity: service.spec.affinity)
             // Retries after every eligible backend failed go where selection would send them
             // if those were down.

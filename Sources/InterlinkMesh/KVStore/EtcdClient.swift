@@ -15,7 +15,7 @@ public final class EtcdClient: Sendable {
     private let ownsHTTPClient: Bool
 
     /// - Parameter endpoints: base URLs such as `http://127.0.0.1:2379`.
-    public init(endpoints: [String], http: HTTPClient = .shared, requestTimeout: TimeAmount = .seconds(5)) {
+    public init(endpoints: [String], http: HTTPClient = EtcdClient.sharedHTTPClient, requestTimeout: TimeAmount = .seconds(5)) {
         precondition(!endpoints.isEmpty, "an etcd client needs at least one endpoint")
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.http = http
@@ -37,6 +37,16 @@ public final class EtcdClient: Sendable {
     public func shutdown() async {
         if ownsHTTPClient { try? await http.shutdown() }
     }
+
+    /// The HTTP client of every plain (non-TLS) etcd client. Each watch holds a connection for
+    /// as long as it runs, so the per-host limit is far above AsyncHTTPClient's default of 8:
+    /// many remote clusters may be served by one store (one etcd, or one relay).
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4096
+        configuration.timeout.connect = .seconds(2)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     // MARK: KV
 

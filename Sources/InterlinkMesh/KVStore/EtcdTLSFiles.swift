@@ -25,6 +25,7 @@ public struct EtcdTLSFiles: Hashable, Sendable {
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout.connect = .seconds(2)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4096  // a watch holds a connection
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }

@@ -72,7 +72,14 @@ final class MeshCluster: @unchecked Sendable {
     }
 
     func waitHealthy() async -> Bool {
-        await waitUntil(.seconds(20)) { (try? await self.clusters()) != nil }
+        await Self.waitForAPI(apiURL)
+    }
+
+    /// Waits until the agent at `url` answers `/healthz`.
+    static func waitForAPI(_ url: String) async -> Bool {
+        await waitUntil(.seconds(20)) {
+            (try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/healthz"), timeout: .seconds(2)))?.status == .ok
+        }
     }
 
     /// Kills the agent with SIGKILL (no clean-up at all), and in etcd mode stops its etcd, so

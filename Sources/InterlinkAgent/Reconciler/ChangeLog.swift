@@ -1,0 +1,48 @@
+import Foundation
+
+/// What changed the routing, most recent last: local health transitions, remote clusters'
+/// updates, ejections. Served at `GET /v1/events` so that users (and the propagation
+/// benchmark) see when and why traffic moved. Keeps the last `capacity` events.
+public struct ChangeLog: Sendable {
+    public struct Event: Codable, Sendable, Hashable {
+        /// Increases by one per event; ask for `?since=` the last one seen.
+        public var sequence: Int
+        /// Wall-clock time with microseconds, RFC 3339.
+        public var time: String
+        /// Seconds since 1970, for arithmetic.
+        public var timestamp: Double
+        /// health, remote-update, remote-removed, ejection.
+        public var kind: String
+        public var service: String?
+        public var cluster: String?
+        public var backend: String?
+        public var detail: String
+    }
+
+    private(set) var events: [Event] = []
+    private var nextSequence = 1
+    let capacity: Int
+
+    init(capacity: Int = 1000) {
+        self.capacity = capacity
+    }
+
+    /// Cheap on purpose (it runs for every routing change): the time text is made when served.
+    mutating func record(_ kind: String, service: String? = nil, cluster: String? = nil, backend: String? = nil, detail: String, at now: Date = Date()) {
+        events.append(Event(
+            sequence: nextSequence, time: "", timestamp: now.timeIntervalSince1970,
+            kind: kind, service: service, cluster: cluster, backend: backend, detail: detail))
+        nextSequence += 1
+        if events.count > capacity { events.removeFirst(events.count - capacity) }
+    }
+
+    func since(_ sequence: Int) -> [Event] {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return events.filter { $0.sequence > sequence }.map { event in
+            var event = event
+            event.time = formatter.string(from: Date(timeIntervalSince1970: event.timestamp))
+            return event
+        }
+    }
+}
