@@ -66,12 +66,6 @@ public final class Agent: Sendable {
         let roster = MeshRoster()
         let boundMeshPort = NIOLockedValueBox<Int?>(nil)
         let apiToken = try settings.apiTokenFile.map(AgentAPI.readToken)
-        let api = AgentAPI.application(
-            context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken),
-            group: group, logger: logger
-        ) { port in
-            portContinuation.yield(port)
-        }
         var services: [any Service] = [
             PassiveHealthFeed(failures: stream, reconciler: reconciler),
             HealthChecker(reconciler: reconciler, group: group, logger: logger),
@@ -106,6 +100,14 @@ public final class Agent: Sendable {
                     meshPortContinuation.yield(port)
                     logger.info("embedded store serving", metadata: ["mesh-listen": "\(embedded.listen.ip):\(port)", "data-dir": "\(embedded.dataDirectory)"])
                 }))
+        }
+        let live = LiveChanges(reconciler: reconciler, store: ownStore, cluster: settings.clusterName, logger: logger)
+        services.append(LiveRestore(live: live))
+        let api = AgentAPI.application(
+            context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken, live: live),
+            group: group, logger: logger
+        ) { port in
+            portContinuation.yield(port)
         }
         if let ownStore {
             let (changes, notifier) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -169,6 +171,16 @@ public final class Agent: Sendable {
     public func apiListeningPort() async -> Int? {
         for await port in apiPort { return port }
         return nil
+    }
+}
+
+/// Applies the live changes saved in the store once, at start.
+struct LiveRestore: Service {
+    let live: LiveChanges
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await live.restore() }
+        try? await gracefulShutdown()
     }
 }
 

@@ -9,6 +9,10 @@ struct Interlink: AsyncParsableCommand {
             Exit codes: 0 success; 1 runtime failure (e.g. a frontend cannot be bound); \
             2 invalid manifests; 64 invalid command-line arguments.
             """,
-        subcommands: [AgentCommand.self, ConnectCommand.self, DisconnectCommand.self, ValidateCommand.self, BackendCommand.self]
+        subcommands: [
+            AgentCommand.self, ConnectCommand.self, DisconnectCommand.self, StatusCommand.self, ServicesCommand.self, ExplainCommand.self,
+            AnnotateCommand.self, DrainCommand.self, UndrainCommand.self, DemoCommand.self,
+            ValidateCommand.self, BackendCommand.self,
+        ]
     )
 }

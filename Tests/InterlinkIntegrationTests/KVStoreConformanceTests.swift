@@ -1,5 +1,6 @@
 import Foundation
 import InterlinkMesh
+import NIOCore
 import Testing
 
 /// Which kvstore a conformance case runs against.
@@ -14,6 +15,10 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 @Suite(.serialized)
 struct KVStoreConformanceTests {
     /// Runs `body` against a fresh store of `kind`; stops it afterwards.
+    /// Generous: both stores fsync every write, and under the whole suite's parallel load (several
+    /// etcds and SQLite files) an fsync has been seen to take seconds.
+    static let requestTimeout = TimeAmount.seconds(20)
+
     static func withStore(_ kind: StoreKind, _ body: (EtcdClient, String) async throws -> Void) async throws {
         switch kind {
         case .etcd:
@@ -24,11 +29,11 @@ struct KVStoreConformanceTests {
             }
             let server = try await EtcdServer()
             defer { server.stop() }
-            try await body(EtcdClient(endpoints: [server.clientURL]), server.clientURL)
+            try await body(EtcdClient(endpoints: [server.clientURL], requestTimeout: requestTimeout), server.clientURL)
         case .embedded:
             let server = try await EmbeddedStoreServer()
             do {
-                try await body(EtcdClient(endpoints: [server.clientURL]), server.clientURL)
+                try await body(EtcdClient(endpoints: [server.clientURL], requestTimeout: requestTimeout), server.clientURL)
             } catch {
                 await server.stop()
                 throw error

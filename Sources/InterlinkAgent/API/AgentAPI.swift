@@ -23,6 +23,7 @@ enum AgentAPI {
         let roster: MeshRoster
         let meshPort: NIOLockedValueBox<Int?>
         let token: String?
+        let live: LiveChanges
     }
 
     static func application(
@@ -60,6 +61,46 @@ enum AgentAPI {
             try FileManager.default.removeItem(atPath: path)
             return try json(["disconnecting": name])
         }
+        router.post("/v1/services/:namespace/:name/annotations") { request, requestContext -> Response in
+            try authorize(request, context)
+            let name = ServiceName(namespace: requestContext.parameters.get("namespace") ?? "", name: requestContext.parameters.get("name") ?? "")
+            struct Body: Decodable {
+                var set: [String: String]?
+                var remove: [String]?
+            }
+            let data = try await request.body.collect(upTo: 1 << 20)
+            guard let body = try? JSONDecoder().decode(Body.self, from: Data(data.readableBytesView)), body.set != nil || body.remove != nil else {
+                throw HTTPError(.badRequest, message: "expected {\"set\": {KEY: VALUE}, \"remove\": [KEY]}")
+            }
+            var changes: [String: String?] = [:]
+            for (key, value) in body.set ?? [:] { changes[key] = .some(value) }
+            for key in body.remove ?? [] { changes[key] = .some(nil) }
+            do {
+                let spec = try await context.live.annotate(name, changes)
+                return try json(LiveChangeAnswer(
+                    service: "\(name)", annotations: spec.annotations, persisted: context.live.isPersistent))
+            } catch let error as AnnotationErrors {
+                throw HTTPError(.badRequest, message: error.description)
+            } catch let error as LiveChangeError {
+                throw HTTPError(.notFound, message: error.description)
+            }
+        }
+        for (path, isDrained) in [("/v1/backends/drain", true), ("/v1/backends/undrain", false)] {
+            router.post(RouterPath(path)) { request, _ -> Response in
+                try authorize(request, context)
+                let data = try await request.body.collect(upTo: 1 << 16)
+                guard let body = try? JSONDecoder().decode([String: String].self, from: Data(data.readableBytesView)), let address = body["address"] else {
+                    throw HTTPError(.badRequest, message: "expected {\"address\": \"IP:PORT\"}")
+                }
+                guard let endpoint = SocketEndpoint(address) else {
+                    throw HTTPError(.badRequest, message: "address: \(address) is not IP:PORT (e.g. 127.0.1.11:9000 or [::1]:9000)")
+                }
+                guard try await context.live.setDrained(endpoint, isDrained) else {
+                    throw HTTPError(.notFound, message: "\(address) is not a backend of any service here (list them with: interlink services)")
+                }
+                return try json(["backend": address, "state": isDrained ? "drained" : "in rotation", "persisted": context.live.isPersistent ? "yes" : "no (--kvstore none)"])
+            }
+        }
         return Application(
             router: router,
             configuration: ApplicationConfiguration(
@@ -68,6 +109,12 @@ enum AgentAPI {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(group),
             logger: logger)
+    }
+
+    struct LiveChangeAnswer: Encodable {
+        var service: String
+        var annotations: [String: String]
+        var persisted: Bool
     }
 
     static func clustersDocument(_ context: Context) async -> ClustersDocument {

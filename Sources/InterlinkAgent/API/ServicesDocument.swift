@@ -67,6 +67,8 @@ public struct ServicesDocument: Codable, Sendable {
     public struct Frontend: Codable, Sendable {
         public var address: String
         public var portName: String
+        /// Why the eligible backends are what they are, in a sentence (`explainSelection`).
+        public var explanation: String
         public var backends: [Backend]
     }
 
@@ -81,6 +83,8 @@ public struct ServicesDocument: Codable, Sendable {
         public var sessionAffinity: SessionAffinity
         public var healthCheck: HealthCheck
         public var frontends: [Frontend]
+        /// The last routing change of this service, and its cause.
+        public var lastChange: ChangeLog.Event?
     }
 
     public var cluster: Cluster

@@ -37,9 +37,25 @@ public struct ChangeLog: Sendable {
     }
 
     func since(_ sequence: Int) -> [Event] {
+        Self.withTimes(events.filter { $0.sequence > sequence })
+    }
+
+    /// The last event of each service.
+    func latestByService() -> [String: Event] {
+        var latest: [String: Event] = [:]
+        for event in events.reversed() {
+            guard let service = event.service, latest[service] == nil else { continue }
+            latest[service] = event
+        }
+        let timed = Self.withTimes(Array(latest.values))
+        return Dictionary(uniqueKeysWithValues: timed.map { ($0.service!, $0) })
+    }
+
+    private static func withTimes(_ events: [Event]) -> [Event] {
+        guard !events.isEmpty else { return [] }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return events.filter { $0.sequence > sequence }.map { event in
+        return events.map { event in
             var event = event
             event.time = formatter.string(from: Date(timeIntervalSince1970: event.timestamp))
             return event

@@ -3,7 +3,8 @@ import InterlinkCore
 extension Reconciler {
     /// What `GET /v1/services` returns: every service, frontend and backend with its verdict.
     public func servicesDocument() -> ServicesDocument {
-        ServicesDocument(
+        let lastChanges = changes.latestByService()
+        return ServicesDocument(
             cluster: .init(name: cluster.rawValue, id: Int(clusterID.rawValue)),
             services: services.map { service in
                 let spec = service.spec
@@ -14,8 +15,16 @@ extension Reconciler {
                     healthCheck: ServicesDocument.HealthCheck(spec.healthCheck),
                     frontends: service.ports.map { port in
                         let selection = selectBackends(candidates(of: service, port: port), isGlobal: spec.isGlobal, affinity: spec.affinity)
+                        let explanation = explainSelection(
+                            localCluster: cluster.rawValue, isGlobal: spec.isGlobal, affinity: spec.affinity,
+                            backends: selection.verdicts.map { verdict in
+                                ExplainedBackend(
+                                    cluster: verdict.candidate.backend.cluster.rawValue, isLocal: verdict.candidate.isLocal,
+                                    state: verdict.candidate.backend.state, isHealthy: verdict.candidate.isHealthy,
+                                    isEligible: verdict.ineligibility == nil)
+                            })
                         return ServicesDocument.Frontend(
-                            address: port.frontend.description, portName: port.port.name,
+                            address: port.frontend.description, portName: port.port.name, explanation: explanation,
                             backends: selection.verdicts.map { verdict in
                                 let backend = verdict.candidate.backend
                                 let key = BackendKey(service: spec.name, endpoint: backend.endpoint)
@@ -28,7 +37,8 @@ extension Reconciler {
                                     activeConnections: counters?.active ?? 0, totalConnections: counters?.total ?? 0,
                                     failedDials: counters?.failedDials ?? 0, zone: backend.zone, hostname: backend.hostname)
                             })
-                    })
+                    },
+                    lastChange: lastChanges["\(spec.name)"])
             })
     }
 }

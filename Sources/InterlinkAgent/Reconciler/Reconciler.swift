@@ -11,7 +11,9 @@ import Logging
 public actor Reconciler {
     let cluster: ClusterName
     let clusterID: ClusterID
-    let services: [LocalService]
+    private(set) var services: [LocalService]
+    /// Backends an operator took out of new traffic (`interlink drain backend`).
+    private(set) var drained: Set<SocketEndpoint> = []
     private let proxy: ProxyServer
     private let logger: Logger
     private var health: [BackendKey: BackendHealth] = [:]
@@ -126,6 +128,53 @@ public actor Reconciler {
         exportNotifier = continuation
     }
 
+    // MARK: Live changes
+
+    /// Changes a service's annotations (a nil value removes one); republishes its routes and
+    /// re-exports. Throws, changing nothing, when the result is not valid.
+    @discardableResult
+    public func annotate(_ name: ServiceName, _ changes: [String: String?]) throws -> ServiceSpec {
+        guard let index = services.firstIndex(where: { $0.spec.name == name }) else { throw LiveChangeError.noSuchService(name) }
+        let next = try services[index].spec.annotated(changes)
+        let before = services[index].spec
+        services[index].spec = next
+        let summary = changes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "(removed)")" }.joined(separator: ", ")
+        changes.isEmpty ? () : self.changes.record("annotate", service: "\(name)", detail: summary)
+        if before.healthCheck.kind != next.healthCheck.kind || before.healthCheck.rise != next.healthCheck.rise || before.healthCheck.fall != next.healthCheck.fall {
+            for port in services[index].ports {
+                for backend in port.backends {
+                    let key = BackendKey(service: name, endpoint: backend.endpoint)
+                    var state = BackendHealth(rise: next.healthCheck.rise, fall: next.healthCheck.fall)
+                    if let previous = health[key], !previous.isUp { _ = state.handle(.passiveFailure(reason: previous.lastFailure ?? "down before the change")) }
+                    health[key] = state
+                }
+            }
+        }
+        logger.info("service annotated", metadata: ["service": "\(name)", "changes": "\(summary)"])
+        proxy.publish(routes(of: services[index]))
+        exportNotifier?.yield()
+        return next
+    }
+
+    /// Takes a backend (by address) out of new traffic, or puts it back; true when the address
+    /// is a backend of some service here. Open connections are left alone. `evenIfUnknown`
+    /// (restoring saved drains at start, before remote clusters are connected) drains an
+    /// address no service has yet.
+    @discardableResult
+    public func setDrained(_ endpoint: SocketEndpoint, _ isDrained: Bool, evenIfUnknown: Bool = false) -> Bool {
+        let affected = services.filter { service in
+            service.ports.contains { port in
+                port.backends.contains { $0.endpoint == endpoint } || remoteBackends(of: service, port: port).contains { $0.endpoint == endpoint }
+            }
+        }
+        guard !affected.isEmpty || evenIfUnknown else { return false }
+        if isDrained { drained.insert(endpoint) } else { drained.remove(endpoint) }
+        changes.record(isDrained ? "drain" : "undrain", backend: "\(endpoint)", detail: isDrained ? "taken out of new traffic by an operator" : "back in rotation")
+        for service in affected { proxy.publish(routes(of: service)) }
+        exportNotifier?.yield()
+        return true
+    }
+
     /// The routing changes after sequence number `since`.
     public func changeEvents(since: Int) -> [ChangeLog.Event] {
         changes.since(since)
@@ -140,7 +189,7 @@ public actor Reconciler {
     public func exportedServices() -> [ClusterService] {
         services.compactMap { service in
             ClusterService.export(service, cluster: cluster, clusterID: clusterID) { endpoint in
-                health[BackendKey(service: service.spec.name, endpoint: endpoint)]?.isUp ?? true
+                !drained.contains(endpoint) && (health[BackendKey(service: service.spec.name, endpoint: endpoint)]?.isUp ?? true)
             }
         }
     }
@@ -244,7 +293,7 @@ public actor Reconciler {
         return merge.backends.map { entry in
             let key = BackendKey(service: service.spec.name, endpoint: entry.backend.endpoint)
             let healthy = entry.isLocal ? (health[key]?.isUp ?? true) : ejectedUntil[key] == nil
-            return BackendCandidate(backend: entry.backend, isLocal: entry.isLocal, isHealthy: healthy)
+            return BackendCandidate(backend: entry.backend, isLocal: entry.isLocal, isHealthy: healthy, isDrained: drained.contains(entry.backend.endpoint))
         }
     }
 

@@ -32,7 +32,8 @@ extension ManifestParser {
         return ServiceSpec(
             name: ServiceName(namespace: metadata.namespace, name: metadata.name), clusterIP: clusterIP, ports: ports,
             isGlobal: parsedAnnotations.isGlobal, isShared: parsedAnnotations.isShared, affinity: parsedAnnotations.affinity,
-            algorithm: parsedAnnotations.algorithm, sessionAffinity: sessionAffinity, healthCheck: parsedAnnotations.healthCheck)
+            algorithm: parsedAnnotations.algorithm, sessionAffinity: sessionAffinity, healthCheck: parsedAnnotations.healthCheck,
+            annotations: annotations)
     }
 
     static func parseServicePorts(_ spec: Node.Mapping, reader: inout FieldReader) -> [ServicePort]? {

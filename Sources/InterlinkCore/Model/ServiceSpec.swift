@@ -55,12 +55,15 @@ public struct ServiceSpec: Hashable, Sendable {
     public var algorithm: LoadBalancingAlgorithm
     public var sessionAffinity: SessionAffinity
     public var healthCheck: HealthCheckSpec
+    /// The annotations as written, so that a live change (`interlink annotate`) re-parses them.
+    public var annotations: [String: String]
 
     public init(
         name: ServiceName, clusterIP: IPAddress, ports: [ServicePort], isGlobal: Bool = false,
         isShared: Bool = true, affinity: ServiceAffinity = .none, algorithm: LoadBalancingAlgorithm = .random,
-        sessionAffinity: SessionAffinity = .none, healthCheck: HealthCheckSpec = HealthCheckSpec()
+        sessionAffinity: SessionAffinity = .none, healthCheck: HealthCheckSpec = HealthCheckSpec(), annotations: [String: String] = [:]
     ) {
+        self.annotations = annotations
         self.name = name
         self.clusterIP = clusterIP
         self.ports = ports
@@ -70,6 +73,37 @@ public struct ServiceSpec: Hashable, Sendable {
         self.algorithm = algorithm
         self.sessionAffinity = sessionAffinity
         self.healthCheck = healthCheck
+    }
+
+    /// The spec with its annotations changed: `changes` sets keys (a nil value removes one).
+    /// Throws, naming every bad annotation, when the result is not valid; `self` is unchanged.
+    public func annotated(_ changes: [String: String?]) throws(AnnotationErrors) -> ServiceSpec {
+        var raw = annotations
+        for (key, value) in changes { raw[key] = value }
+        var problems: [String] = []
+        guard let parsed = ServiceAnnotations.parse(raw, report: { field, value, message in
+            problems.append("metadata.annotations[\"\(field)\"]: \(value) \(message)")
+        }) else {
+            throw AnnotationErrors(service: name, problems: problems)
+        }
+        var next = self
+        next.annotations = raw
+        next.isGlobal = parsed.isGlobal
+        next.isShared = parsed.isShared
+        next.affinity = parsed.affinity
+        next.algorithm = parsed.algorithm
+        next.healthCheck = parsed.healthCheck
+        return next
+    }
+}
+
+/// Why a live annotation change was refused: every bad annotation of the result.
+public struct AnnotationErrors: Error, Hashable, Sendable, CustomStringConvertible {
+    public var service: ServiceName
+    public var problems: [String]
+
+    public var description: String {
+        "Service \(service): " + problems.joined(separator: "; ")
     }
 }
 

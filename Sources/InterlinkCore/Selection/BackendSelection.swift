@@ -4,15 +4,18 @@ public struct BackendCandidate: Hashable, Sendable {
     public var isLocal: Bool
     /// False when an active or passive health check has marked the backend down.
     public var isHealthy: Bool
+    /// Taken out of new traffic by an operator (`interlink drain backend`).
+    public var isDrained: Bool
 
-    public init(backend: Backend, isLocal: Bool, isHealthy: Bool) {
+    public init(backend: Backend, isLocal: Bool, isHealthy: Bool, isDrained: Bool = false) {
         self.backend = backend
         self.isLocal = isLocal
         self.isHealthy = isHealthy
+        self.isDrained = isDrained
     }
 
-    /// Active or terminating, and not marked down.
-    var isUsable: Bool { backend.state != .maintenance && isHealthy }
+    /// Active or terminating, not marked down, not drained.
+    var isUsable: Bool { backend.state != .maintenance && isHealthy && !isDrained }
 }
 
 /// Why a backend takes no new connections right now.
@@ -23,6 +26,7 @@ public enum Ineligibility: String, Hashable, Sendable {
     case maintenance = "maintenance: not ready and not serving"
     case unhealthy = "marked down by health checks"
     case terminatingWithActivePeers = "terminating: used only when no active backend is left"
+    case drained = "drained by an operator: interlink undrain backend ADDRESS puts it back"
 }
 
 /// The outcome of selection: for each candidate, eligible or the reason it is not.
@@ -49,7 +53,7 @@ public func selectBackends(
         case .none:
             break
         case .local:
-            let localAlive = candidates.contains { $0.isLocal && $0.backend.state == .active && $0.isHealthy }
+            let localAlive = candidates.contains { $0.isLocal && $0.backend.state == .active && $0.isHealthy && !$0.isDrained }
             if localAlive { preferenceVeto = { $0.isLocal ? nil : .preferLocal } }
         case .remote:
             let remoteAlive = candidates.contains { !$0.isLocal && $0.isUsable }
@@ -61,6 +65,7 @@ public func selectBackends(
         if let veto = preferenceVeto(candidate) { return (candidate, veto) }
         if candidate.backend.state == .maintenance { return (candidate, .maintenance) }
         if !candidate.isHealthy { return (candidate, .unhealthy) }
+        if candidate.isDrained { return (candidate, .drained) }
         return (candidate, nil)
     }
     let anyActive = verdicts.contains { $0.ineligibility == nil && $0.candidate.backend.state == .active }

@@ -1,3 +1,5 @@
+import NIOPosix
+
 /// What the exporter needs of its own cluster's kvstore: a real etcd (`EtcdClient`) or the
 /// agent's embedded store (`EmbeddedStore`, used in-process).
 public protocol KVStore: Sendable {
@@ -19,25 +21,30 @@ public protocol KVStore: Sendable {
 
 extension EtcdClient: KVStore {}
 
+/// In-process use of the embedded store (the agent's exporter). SQLite blocks while a write
+/// waits for fsync, so each call runs on NIO's blocking-I/O thread pool, not on the
+/// cooperative pool.
 extension EmbeddedStore: KVStore {
     public func range(_ key: String, prefix: Bool, revision: Int64) async throws -> RangeResult {
         let range = prefix ? KeyRange.prefix(key) : KeyRange(key: Array(key.utf8))
-        let result = try self.range(range, revision: revision)
+        let result = try await NIOThreadPool.singleton.runIfActive { try self.range(range, revision: revision) }
         return RangeResult(kvs: result.kvs, revision: result.revision)
     }
 
     @discardableResult
     public func put(_ key: String, value: [UInt8], lease: Int64) async throws -> Int64 {
-        try put(key: Array(key.utf8), value: value, lease: lease).revision
+        try await NIOThreadPool.singleton.runIfActive { try self.put(key: Array(key.utf8), value: value, lease: lease).revision }
     }
 
     @discardableResult
     public func delete(_ key: String, prefix: Bool) async throws -> Int {
-        try deleteRange(prefix ? KeyRange.prefix(key) : KeyRange(key: Array(key.utf8))).deleted.count
+        try await NIOThreadPool.singleton.runIfActive {
+            try self.deleteRange(prefix ? KeyRange.prefix(key) : KeyRange(key: Array(key.utf8))).deleted.count
+        }
     }
 
     public func grantLease(ttl: Int) async throws -> Int64 {
-        try grantLease(ttl: Int64(ttl), id: 0)
+        try await NIOThreadPool.singleton.runIfActive { try self.grantLease(ttl: Int64(ttl), id: 0) }
     }
 
     public func keepAlive(lease: Int64) async throws -> Int64 {
@@ -45,6 +52,6 @@ extension EmbeddedStore: KVStore {
     }
 
     public func revokeLease(_ lease: Int64) async throws {
-        try revoke(lease: lease)
+        try await NIOThreadPool.singleton.runIfActive { try self.revoke(lease: lease) }
     }
 }

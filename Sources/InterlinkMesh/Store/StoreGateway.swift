@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 
 /// Serves an `EmbeddedStore` as the subset of etcd's v3 JSON gateway that Cluster Mesh uses,
 /// so other clusters read it with the same client as a real etcd:
@@ -17,10 +18,16 @@ public enum StoreGateway {
             "the embedded store of cluster \(cluster) is read-only for peers: it is written by its own agent (start that agent with --mesh-allow-writes to allow writes)")
         func route(_ path: String, write: Bool, _ handle: @escaping @Sendable (GatewayRequest) throws -> [String: Any]) {
             router.post(RouterPath(path)) { request, _ -> Response in
-                await respond {
+                do {
                     if write, let readOnly { throw readOnly }
                     let body = try await request.body.collect(upTo: 16 << 20)
-                    return try handle(try GatewayRequest(Data(body.readableBytesView)))
+                    // SQLite blocks (a write waits for fsync): parse, run and encode off the cooperative pool.
+                    let line = try await NIOThreadPool.singleton.runIfActive {
+                        GatewayJSON.line(try handle(try GatewayRequest(Data(body.readableBytesView))))
+                    }
+                    return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: line))
+                } catch {
+                    return errorResponse(error)
                 }
             }
         }
@@ -164,15 +171,6 @@ public enum StoreGateway {
             }
             try await writer.finish(nil)
         })
-    }
-
-    private static func respond(_ body: () async throws -> [String: Any]) async -> Response {
-        do {
-            let answer = try await body()
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: GatewayJSON.line(answer)))
-        } catch {
-            return errorResponse(error)
-        }
     }
 
     private static func errorResponse(_ error: Error) -> Response {

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+
+struct AnnotateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "annotate",
+        abstract: "Change a service's annotations live, as kubectl annotate does; kept in the cluster's store.",
+        discussion: """
+            KEY=VALUE sets an annotation, KEY- removes it. Invalid values change nothing and are \
+            named. New connections follow within milliseconds; open ones are left alone.
+
+            Examples:
+              interlink annotate service default/echo service.cilium.io/affinity=remote   # maintenance
+              interlink annotate service default/echo service.cilium.io/affinity-         # back to none
+            """)
+
+    @Argument(help: "What to annotate: service.")
+    var kind: String
+
+    @Argument(help: "The service, as NAMESPACE/NAME.")
+    var service: String
+
+    @Argument(help: "KEY=VALUE to set, KEY- to remove.")
+    var changes: [String]
+
+    @OptionGroup var apiOptions: APIOptions
+
+    func validate() throws {
+        guard kind == "service" || kind == "services" || kind == "svc" else { throw ValidationError("only services can be annotated: interlink annotate service NAMESPACE/NAME KEY=VALUE") }
+        guard service.split(separator: "/").count == 2 else { throw ValidationError("\(service): give the service as NAMESPACE/NAME, e.g. default/echo") }
+        guard !changes.isEmpty else { throw ValidationError("give at least one KEY=VALUE or KEY-") }
+        for change in changes where !(change.contains("=") || change.hasSuffix("-")) {
+            throw ValidationError("\(change): expected KEY=VALUE to set or KEY- to remove")
+        }
+    }
+
+    func run() async throws {
+        var set: [String: String] = [:]
+        var remove: [String] = []
+        for change in changes {
+            if let equals = change.firstIndex(of: "=") {
+                set[String(change[..<equals])] = String(change[change.index(after: equals)...])
+            } else {
+                remove.append(String(change.dropLast()))
+            }
+        }
+        let (status, body) = try await apiOptions.client().send(.POST, "/v1/services/\(service)/annotations", json: ["set": set, "remove": remove])
+        guard status == 200 else { throw AgentClientError("not changed: \(body)") }
+        let answer = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let persisted = (answer?["persisted"] as? Bool) == true ? "" : " (not saved: the agent has no kvstore, so it lasts until the agent stops)"
+        print("service/\(service) annotated\(persisted)")
+    }
+}
+
+struct DrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain",
+        abstract: "Take a backend out of new traffic without stopping it (open connections go on).",
+        discussion: "Example: interlink drain backend 127.0.1.11:9000; undo with interlink undrain backend 127.0.1.11:9000")
+
+    @Argument(help: "What to drain: backend.")
+    var kind: String
+
+    @Argument(help: "The backend address, IP:PORT.")
+    var address: String
+
+    @OptionGroup var apiOptions: APIOptions
+
+    func validate() throws {
+        guard kind == "backend" else { throw ValidationError("only backends can be drained: interlink drain backend IP:PORT") }
+    }
+
+    func run() async throws { try await setDrained(address, true, apiOptions) }
+}
+
+struct UndrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "undrain",
+        abstract: "Put a drained backend back into rotation.",
+        discussion: "Example: interlink undrain backend 127.0.1.11:9000")
+
+    @Argument(help: "What to undrain: backend.")
+    var kind: String
+
+    @Argument(help: "The backend address, IP:PORT.")
+    var address: String
+
+    @OptionGroup var apiOptions: APIOptions
+
+    func validate() throws {
+        guard kind == "backend" else { throw ValidationError("only backends can be undrained: interlink undrain backend IP:PORT") }
+    }
+
+    func run() async throws { try await setDrained(address, false, apiOptions) }
+}
+
+private func setDrained(_ address: String, _ isDrained: Bool, _ options: APIOptions) async throws {
+    let (status, body) = try await options.client().send(.POST, isDrained ? "/v1/backends/drain" : "/v1/backends/undrain", json: ["address": address])
+    guard status == 200 else { throw AgentClientError("not changed: \(body)") }
+    print("backend \(address) \(isDrained ? "drained: no new connections" : "back in rotation")")
+}

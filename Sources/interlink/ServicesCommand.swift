@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import InterlinkAgent
+import Yams
+
+struct ServicesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "services",
+        abstract: "List services with every backend: its cluster, state, health, and whether it takes new connections.",
+        discussion: "Examples: interlink services; interlink services default/echo -o yaml")
+
+    @Argument(help: "Only this service, as NAMESPACE/NAME.")
+    var service: String?
+
+    @OptionGroup var apiOptions: APIOptions
+
+    @Option(name: .shortAndLong, help: "Output: table, json or yaml.")
+    var output: OutputFormat = .table
+
+    func run() async throws {
+        var document: ServicesDocument = try await apiOptions.client().get("/v1/services")
+        if let service {
+            document.services = document.services.filter { "\($0.namespace)/\($0.name)" == service }
+            guard !document.services.isEmpty else { throw AgentClientError("no service \(service) on this agent (list them with: interlink services)") }
+        }
+        switch output {
+        case .json: print(try jsonText(document))
+        case .yaml: print(try YAMLEncoder().encode(document), terminator: "")
+        case .table: print(render(document))
+        }
+    }
+
+    func render(_ document: ServicesDocument) -> String {
+        var blocks: [String] = []
+        for service in document.services {
+            var traits = [service.global ? "global" : "not global"]
+            if service.global { traits += [service.shared ? "shared" : "not shared", "affinity=\(service.affinity)"] }
+            traits.append("lb=\(service.algorithm)")
+            for frontend in service.frontends {
+                var rows = [["CLUSTER", "ADDRESS", "STATE", "HEALTH", "ELIGIBLE", "ACTIVE", "TOTAL"]]
+                for backend in frontend.backends {
+                    rows.append([
+                        backend.cluster, backend.address, backend.state, backend.health,
+                        backend.eligible ? "yes" : "no: \(backend.reason ?? "")",
+                        "\(backend.activeConnections)", "\(backend.totalConnections)",
+                    ])
+                }
+                blocks.append("""
+                    \(service.namespace)/\(service.name)  \(frontend.address) (\(frontend.portName))  \(traits.joined(separator: ", "))
+                    \(table(rows, indent: "  "))
+                    """)
+            }
+        }
+        return blocks.isEmpty ? "no services" : blocks.joined(separator: "\n\n")
+    }
+}
+
+struct ExplainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Say why a service's new connections go where they go, and since when.",
+        discussion: "Example: interlink explain default/echo")
+
+    @Argument(help: "The service, as NAMESPACE/NAME.")
+    var service: String
+
+    @OptionGroup var apiOptions: APIOptions
+
+    func run() async throws {
+        let document: ServicesDocument = try await apiOptions.client().get("/v1/services")
+        guard let found = document.services.first(where: { "\($0.namespace)/\($0.name)" == service }) else {
+            throw AgentClientError("no service \(service) on this agent (list them with: interlink services)")
+        }
+        for frontend in found.frontends {
+            print("\(service) \(frontend.address) in \(document.cluster.name): \(frontend.explanation)")
+        }
+        if let change = found.lastChange {
+            let age = Date().timeIntervalSince1970 - change.timestamp
+            let cluster = change.cluster.map { " (\($0))" } ?? ""
+            print("since \(change.time) (\(ageText(age)) ago): \(change.kind)\(cluster): \(change.detail)")
+        } else {
+            print("unchanged since the agent started")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// The operator commands against agent processes: status, services, explain, annotate,
+/// drain/undrain, and the demo end to end.
+@Suite(.serialized)
+struct OperatorCommandTests {
+    @Test("status, services and explain show the mesh; annotate and drain change it live and survive a restart")
+    func inspectAndChange() async throws {
+        let mesh = try await Mesh.make(.embedded)
+        for cluster in [mesh.east, mesh.west] {
+            try cluster.addService("echo", port: 8041, annotations: ClusterMeshEndToEndTests.global.merging(["service.cilium.io/affinity": "local"]) { $1 })
+        }
+        do {
+            for cluster in [mesh.east, mesh.west] { try cluster.startAgent() }
+            for cluster in [mesh.east, mesh.west] { #expect(await cluster.waitHealthy()) }
+            try Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
+            let api = ["--api", mesh.east.apiURL]
+
+            let status = try Mesh.interlink(["status", "--wait", "--wait-duration", "10s"] + api)
+            #expect(status.contains("cluster east (ID 1), kvstore embedded") && status.contains("west") && status.contains("yes"), "\(status)")
+            let services = try Mesh.interlink(["services", "default/echo"] + api)
+            #expect(services.contains("affinity=local") && services.contains("west") && services.contains("no: affinity local"), "\(services)")
+            let explained = try Mesh.interlink(["explain", "default/echo"] + api)
+            #expect(explained.contains("affinity=local: east has 2 of 2 backends healthy, so new connections stay in east"), "\(explained)")
+
+            // Maintenance: affinity remote, live.
+            #expect(try Mesh.interlink(["annotate", "service", "default/echo", "service.cilium.io/affinity=remote"] + api).contains("annotated"))
+            #expect(MeshCluster.clusters(of: try await tallyBackends(mesh.east.frontend(8041), 30)) == ["west"])
+            let afterAnnotate = try Mesh.interlink(["explain", "default/echo"] + api)
+            #expect(afterAnnotate.contains("affinity=remote: new connections go to west (2 healthy)") && afterAnnotate.contains("annotate"), "\(afterAnnotate)")
+            // An invalid value changes nothing and is named.
+            let bad = try InterlinkProcess.run(["annotate", "service", "default/echo", "service.cilium.io/affinity=sideways"] + api)
+            #expect(bad.status == 1 && bad.stderr.contains("sideways") && bad.stderr.contains("service.cilium.io/affinity"), "\(bad.stderr)")
+            #expect(MeshCluster.clusters(of: try await tallyBackends(mesh.east.frontend(8041), 20)) == ["west"])
+
+            // Drain one of west's backends: east stops using it; undrain brings it back.
+            let drainedBackend = mesh.west.backendEndpoint(1).description
+            try Mesh.interlink(["drain", "backend", drainedBackend] + api)
+            #expect(try await tallyBackends(mesh.east.frontend(8041), 30) == ["west-b2": 30])
+            let unknown = try InterlinkProcess.run(["drain", "backend", "127.0.99.99:1"] + api)
+            #expect(unknown.status == 1 && unknown.stderr.contains("not a backend"), "\(unknown.stderr)")
+
+            // Restart east: the annotation and the drain are still there.
+            if let process = mesh.east.process { process.terminate(); process.waitUntilExit() }
+            try mesh.east.startAgent()
+            #expect(await mesh.east.waitHealthy())
+            #expect(await waitUntil(.seconds(10)) {
+                (try? await tallyBackends(mesh.east.frontend(8041), 20)) == ["west-b2": 20]
+            }, "affinity remote and the drain survived the restart")
+            try Mesh.interlink(["undrain", "backend", drainedBackend] + api)
+            #expect(MeshCluster.clusters(of: try await tallyBackends(mesh.east.frontend(8041), 60)) == ["west"])
+            #expect(try await tallyBackends(mesh.east.frontend(8041), 60).keys.sorted() == ["west-b1", "west-b2"])
+
+            // No agent there: a clear error, not a stack trace.
+            let nowhere = try InterlinkProcess.run(["status", "--api", "http://127.0.0.1:1"])
+            #expect(nowhere.status == 1 && nowhere.stderr.contains("cannot reach the agent at http://127.0.0.1:1"), "\(nowhere.stderr)")
+        } catch {
+            await mesh.shutdown()
+            throw error
+        }
+        await mesh.shutdown()
+    }
+
+    @Test("interlink demo, in short phases: every phase behaves and the table says so")
+    func demo() async throws {
+        let result = try InterlinkProcess.run(["demo", "--phase-seconds", "3s", "--subnet", "96"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        for phase in ["affinity none", "affinity local", "east's backends fail", "east's backends are back", "affinity remote"] {
+            let row = result.stdout.split(separator: "\n").first { $0.hasPrefix(phase) && ($0.hasSuffix("ok") || $0.hasSuffix("EXPECTED")) }
+            #expect(row?.hasSuffix("ok") == true, "\(phase): \(row ?? "missing")")
+        }
+        #expect(result.stdout.contains("every phase behaved"))
+    }
+}
