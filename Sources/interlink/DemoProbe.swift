@@ -7,17 +7,23 @@ import NIOPosix
 enum DemoProbe {
     static func cluster(at frontend: SocketEndpoint, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> String {
         let promise = group.next().makePromise(of: String.self)
-        let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(2))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AnswerCollector(promise: promise))
+        let answer: String
+        do {
+            let channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(2))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(AnswerCollector(promise: promise))
+                    }
                 }
-            }
-            .connect(host: frontend.ip.description, port: Int(frontend.port)).get()
-        let request = "GET / HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n"
-        try await channel.writeAndFlush(ByteBuffer(string: request))
-        let answer = try await promise.futureResult.get()
+                .connect(host: frontend.ip.description, port: Int(frontend.port)).get()
+            let request = "GET / HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n"
+            try await channel.writeAndFlush(ByteBuffer(string: request))
+            answer = try await promise.futureResult.get()
+        } catch {
+            promise.fail(error)  // no-op if the handler already completed it
+            throw error
+        }
         guard let range = answer.range(of: "cluster=") else { throw DemoError("unexpected answer: \(answer.prefix(80))") }
         return String(answer[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" })
     }
