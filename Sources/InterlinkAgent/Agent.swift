@@ -57,9 +57,10 @@ public final class Agent: Sendable {
             continuation.yield(PassiveFailure(service: service, backend: backend, reason: reason))
         }
         self.proxy = proxy
+        let metrics = AgentMetrics()
         let reconciler = Reconciler(
             cluster: settings.clusterName, clusterID: settings.clusterID,
-            services: manifests.localServices(cluster: settings.clusterName), proxy: proxy, logger: logger)
+            services: manifests.localServices(cluster: settings.clusterName), proxy: proxy, logger: logger, observers: metrics.observers)
         self.reconciler = reconciler
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         self.apiPort = portStream
@@ -104,7 +105,7 @@ public final class Agent: Sendable {
         let live = LiveChanges(reconciler: reconciler, store: ownStore, cluster: settings.clusterName, logger: logger)
         services.append(LiveRestore(live: live))
         let api = AgentAPI.application(
-            context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken, live: live),
+            context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken, live: live, metrics: metrics),
             group: group, logger: logger
         ) { port in
             portContinuation.yield(port)

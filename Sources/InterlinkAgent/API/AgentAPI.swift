@@ -10,6 +10,7 @@ import NIOCore
 ///
 /// - `GET /healthz`: `ok` while the agent runs.
 /// - `GET /v1/services`: every service with its frontends and backends (`ServicesDocument`).
+/// - `GET /metrics`: Prometheus metrics (`AgentMetrics`).
 /// - `GET /v1/events?since=N`: what changed the routing and when (`ChangeLog`).
 /// - `GET /v1/clusters`: this cluster and each remote one with its sync status (`ClustersDocument`).
 /// - `POST /v1/clusters` `{"name": ..., "endpoints": [...]}`: connect to a remote cluster (writes
@@ -24,6 +25,7 @@ enum AgentAPI {
         let meshPort: NIOLockedValueBox<Int?>
         let token: String?
         let live: LiveChanges
+        let metrics: AgentMetrics
     }
 
     static func application(
@@ -36,6 +38,12 @@ enum AgentAPI {
         }
         router.get("/v1/services") { _, _ -> Response in
             try json(await context.reconciler.servicesDocument())
+        }
+        router.get("/metrics") { _, _ -> Response in
+            let text = await context.metrics.render(reconciler: context.reconciler, remotes: await context.roster.statuses())
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/v1/events") { request, _ -> Response in
             let since = request.uri.queryParameters.get("since", as: Int.self) ?? 0

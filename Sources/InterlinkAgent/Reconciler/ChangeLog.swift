@@ -20,6 +20,8 @@ public struct ChangeLog: Sendable {
     }
 
     private(set) var events: [Event] = []
+    /// Every event ever recorded, by kind (the ring keeps only the last `capacity`).
+    private(set) var totals: [String: Int] = [:]
     private var nextSequence = 1
     let capacity: Int
 
@@ -33,6 +35,7 @@ public struct ChangeLog: Sendable {
             sequence: nextSequence, time: "", timestamp: now.timeIntervalSince1970,
             kind: kind, service: service, cluster: cluster, backend: backend, detail: detail))
         nextSequence += 1
+        totals[kind, default: 0] += 1
         if events.count > capacity { events.removeFirst(events.count - capacity) }
     }
 

@@ -32,7 +32,7 @@ public actor Reconciler {
     private(set) var changes = ChangeLog()
     /// Remote changes not yet published: an isolated change is published at once; within
     /// `remoteCoalescing` of the last publication, changes are batched until the window ends.
-    private var pendingRemote: [ServiceName: [(kind: String, cluster: ClusterName, detail: String)]] = [:]
+    private var pendingRemote: [ServiceName: [(kind: String, cluster: ClusterName, detail: String, arrived: ContinuousClock.Instant)]] = [:]
     private var flushScheduled = false
     private var lastRemoteFlush = ContinuousClock.now - .seconds(1)
     private var lastRemoteFlushCostPerService = Duration.zero
@@ -45,7 +45,17 @@ public actor Reconciler {
     }
     public static let remoteCoalescing = Duration.milliseconds(50)
 
-    public init(cluster: ClusterName, clusterID: ClusterID, services: [LocalService], proxy: ProxyServer, logger: Logger) {
+    /// Hooks for metrics: a connect-latency recorder per service and cluster, and the delay
+    /// between a remote update's arrival and its publication.
+    public struct Observers: Sendable {
+        public var connectLatency: @Sendable (ServiceName, ClusterName) -> (@Sendable (Duration) -> Void)? = { _, _ in nil }
+        public var remoteApplied: @Sendable (Duration) -> Void = { _ in }
+        public init() {}
+    }
+    private let observers: Observers
+
+    public init(cluster: ClusterName, clusterID: ClusterID, services: [LocalService], proxy: ProxyServer, logger: Logger, observers: Observers = Observers()) {
+        self.observers = observers
         self.cluster = cluster
         self.clusterID = clusterID
         self.services = services
@@ -56,7 +66,7 @@ public actor Reconciler {
                 for backend in port.backends {
                     let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
                     health[key] = BackendHealth(rise: service.spec.healthCheck.rise, fall: service.spec.healthCheck.fall)
-                    stats[key] = stats[key] ?? BackendStats()
+                    stats[key] = stats[key] ?? BackendStats(connectObserver: observers.connectLatency(service.spec.name, cluster))
                 }
                 if case .clientIP(let timeout) = service.spec.sessionAffinity {
                     affinityStores[port.frontend] = ClientAffinityStore(timeout: timeout)
@@ -215,7 +225,7 @@ public actor Reconciler {
         }
         for service in services where old[service.spec.name] != new[service.spec.name] {
             pendingRemote[service.spec.name, default: []].append(
-                (kind, remote, "\(remote) now offers \(count(new[service.spec.name])) backends (was \(count(old[service.spec.name])))"))
+                (kind, remote, "\(remote) now offers \(count(new[service.spec.name])) backends (was \(count(old[service.spec.name])))", .now))
         }
         guard !pendingRemote.isEmpty, !flushScheduled else { return }
         let sinceLast = ContinuousClock.now - lastRemoteFlush
@@ -246,8 +256,10 @@ public actor Reconciler {
         for service in services {
             guard let reasons = pending[service.spec.name] else { continue }
             proxy.publish(routes(of: service))
-            for (kind, remote, detail) in reasons {
+            let published = ContinuousClock.now
+            for (kind, remote, detail, arrived) in reasons {
                 changes.record(kind, service: "\(service.spec.name)", cluster: "\(remote)", detail: detail)
+                observers.remoteApplied(published - arrived)
             }
         }
     }
@@ -325,7 +337,7 @@ public actor Reconciler {
     private func routeBackends(_ backends: [Backend], of service: LocalService) -> [RouteBackend] {
         backends.compactMap { backend in
             let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
-            let counters = stats[key] ?? BackendStats()
+            let counters = stats[key] ?? BackendStats(connectObserver: observers.connectLatency(service.spec.name, backend.cluster))
             stats[key] = counters
             return try? RouteBackend(endpoint: backend.endpoint, cluster: backend.cluster, stats: counters)
         }

@@ -28,6 +28,7 @@ struct BackendDialer {
             client.close(promise: nil)
             return
         }
+        let started = NIODeadline.now()
         ClientBootstrap(group: client.eventLoop)
             .connectTimeout(TimeAmount(settings.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -37,6 +38,7 @@ struct BackendDialer {
             .whenComplete { result in
                 switch result {
                 case .success(let upstream):
+                    backend.stats.connected(after: .nanoseconds((NIODeadline.now() - started).nanoseconds))
                     backend.stats.connectionOpened()
                     upstream.closeFuture.whenComplete { _ in backend.stats.connectionClosed() }
                     guard client.isActive else {

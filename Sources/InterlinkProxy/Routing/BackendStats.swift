@@ -7,8 +7,12 @@ public final class BackendStats: Sendable {
     private let activeCounter = ManagedAtomic<Int>(0)
     private let totalCounter = ManagedAtomic<Int>(0)
     private let failedCounter = ManagedAtomic<Int>(0)
+    /// Told how long each successful dial took (the connect-latency histogram).
+    private let connectObserver: (@Sendable (Duration) -> Void)?
 
-    public init() {}
+    public init(connectObserver: (@Sendable (Duration) -> Void)? = nil) {
+        self.connectObserver = connectObserver
+    }
 
     /// Connections open to the backend now.
     public var active: Int { activeCounter.load(ordering: .relaxed) }
@@ -16,6 +20,10 @@ public final class BackendStats: Sendable {
     public var total: Int { totalCounter.load(ordering: .relaxed) }
     /// Dials to the backend that failed.
     public var failedDials: Int { failedCounter.load(ordering: .relaxed) }
+
+    func connected(after duration: Duration) {
+        connectObserver?(duration)
+    }
 
     func connectionOpened() {
         activeCounter.wrappingIncrement(ordering: .relaxed)

@@ -1,0 +1,55 @@
+import AsyncHTTPClient
+import Foundation
+import Testing
+
+/// `GET /metrics` as Prometheus scrapes it, on a two-cluster mesh with traffic and a failover.
+@Suite(.serialized)
+struct MetricsTests {
+    static func scrape(_ cluster: MeshCluster) async throws -> String {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: cluster.apiURL + "/metrics"), timeout: .seconds(5))
+        #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
+        return String(buffer: try await response.body.collect(upTo: 16 << 20))
+    }
+
+    /// The value of the series whose line starts with `series` (name and labels as emitted).
+    static func value(_ text: String, _ series: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test("connections, latency, backends, failover state and remote clusters are exposed with bounded labels")
+    func exposesTheMesh() async throws {
+        let mesh = try await Mesh.make(.embedded)
+        for cluster in [mesh.east, mesh.west] {
+            try cluster.addService("echo", port: 8051, annotations: ClusterMeshEndToEndTests.global.merging(["service.cilium.io/affinity": "local"]) { $1 })
+        }
+        do {
+            for cluster in [mesh.east, mesh.west] { try cluster.startAgent() }
+            for cluster in [mesh.east, mesh.west] { #expect(await cluster.waitHealthy()) }
+            try Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
+            _ = try await tallyBackends(mesh.east.frontend(8051), 40)
+
+            var text = try await Self.scrape(mesh.east)
+            #expect(Self.value(text, #"interlink_connections_opened_total{service="default/echo",cluster="east"}"#) == 40, "\(text.prefix(3000))")
+            #expect(Self.value(text, #"interlink_connect_duration_seconds_count{service="default/echo",cluster="east"}"#) == 40)
+            #expect(Self.value(text, #"interlink_backends{service="default/echo",cluster="west",condition="healthy"}"#) == 2)
+            #expect(Self.value(text, #"interlink_backends{service="default/echo",cluster="west",condition="eligible"}"#) == 0)
+            #expect(Self.value(text, #"interlink_service_failover{service="default/echo"}"#) == 0)
+            #expect(Self.value(text, #"interlink_remote_cluster_connected{cluster="west"}"#) == 1)
+            #expect(Self.value(text, #"interlink_remote_cluster_backends{cluster="west"}"#) == 2)
+            #expect(text.contains(#"interlink_backend_healthy{service="default/echo",backend="\#(mesh.east.backendEndpoint(1))"} 1"#))
+
+            // Failover: east's backends die; the traffic and the state move to west.
+            await mesh.east.stopBackends()
+            _ = try await tallyBackends(mesh.east.frontend(8051), 20)
+            text = try await Self.scrape(mesh.east)
+            #expect(Self.value(text, #"interlink_connections_opened_total{service="default/echo",cluster="west"}"#) == 20)
+            #expect((Self.value(text, #"interlink_connect_failures_total{service="default/echo",cluster="east"}"#) ?? 0) >= 1)
+            #expect(Self.value(text, #"interlink_service_failover{service="default/echo"}"#) == 1)
+            #expect(!text.contains("127.0.0.1:"), "no client address in any label")
+        } catch {
+            await mesh.shutdown()
+            throw error
+        }
+        await mesh.shutdown()
+    }
+}
