@@ -43,7 +43,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("starting two clusters: east (127.0.\(subnet).x) and west (127.0.\(subnet + 1).x) ...")
         try await demo.start()
-        print("connected. Watch it: interlink explain default/echo --api \(demo.east.api)   (or: interlink services --api \(demo.east.api))")
+        print("connected. Watch it live in a browser: \(demo.east.api)/  (the dashboard)")
+        print("or: interlink explain default/echo --api \(demo.east.api)")
         print("traffic: new connections to east's frontend \(demo.east.frontend), one every \(interval); share per cluster each second:\n")
 
         let phases: [DemoPhase] = [

@@ -9,6 +9,7 @@ import NIOCore
 /// The agent's JSON API, served with Hummingbird.
 ///
 /// - `GET /healthz`: `ok` while the agent runs.
+/// - `GET /`: the live web dashboard (`DashboardPage`).
 /// - `GET /v1/services`: every service with its frontends and backends (`ServicesDocument`).
 /// - `GET /metrics`: Prometheus metrics (`AgentMetrics`).
 /// - `GET /v1/events?since=N`: what changed the routing and when (`ChangeLog`).
@@ -35,6 +36,11 @@ enum AgentAPI {
         let router = Router()
         router.get("/healthz") { _, _ in
             "ok\n"
+        }
+        router.get("/") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
         }
         router.get("/v1/services") { _, _ -> Response in
             try json(await context.reconciler.servicesDocument())

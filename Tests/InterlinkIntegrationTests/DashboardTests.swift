@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// The web dashboard in a real browser: headless Chromium (Debian's `chromium`) renders the
+/// page of a live two-cluster mesh under traffic; the test reads the rendered DOM and keeps a
+/// screenshot in `artifacts/dashboard.png`.
+@Suite(.serialized, .enabled(if: Chromium.path != nil, "needs chromium (apt-get install -y chromium; .ci/run does it)"))
+struct DashboardTests {
+    static var artifacts: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("artifacts")
+    }
+
+    /// Runs headless Chromium on `url` for a few seconds of page time with `arguments`.
+    static func browse(_ url: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Chromium.path!)
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=5000",
+            "--window-size=1100,1000",
+        ] + arguments + [url]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test("the page shows the clusters, the share chart with traffic in both clusters, every backend and the explanation")
+    func rendersTheMesh() async throws {
+        let mesh = try await Mesh.make(.embedded)
+        for cluster in [mesh.east, mesh.west] {
+            try cluster.addService("echo", port: 8061, annotations: ClusterMeshEndToEndTests.global)
+        }
+        do {
+            for cluster in [mesh.east, mesh.west] { try cluster.startAgent() }
+            for cluster in [mesh.east, mesh.west] { #expect(await cluster.waitHealthy()) }
+            try Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
+            let traffic = Task { await hammer(mesh.east.frontend(8061), for: .seconds(20)) }
+            defer { traffic.cancel() }
+            try await Task.sleep(for: .seconds(1))
+
+            let dom = try Self.browse(mesh.east.apiURL + "/", ["--dump-dom"])
+            #expect(dom.contains(#"class="cluster-node" data-cluster="east" data-connected="true""#), "\(dom.suffix(2000))")
+            #expect(dom.contains(#"class="cluster-node" data-cluster="west" data-connected="true""#))
+            #expect(dom.contains(#"data-service="default/echo""#))
+            #expect(dom.contains("affinity=none: new connections spread over every healthy backend"))
+            let points = dom.firstMatch(of: /class="share-chart" data-points="(\d+)"/).flatMap { Int($0.1) } ?? 0
+            #expect(points >= 2, "the chart has points")
+            for cluster in ["east", "west"] {
+                let share = dom.firstMatch(of: try Regex("data-share-cluster=\"\(cluster)\"><span[^>]*></span>\(cluster) (\\d+)%"))
+                let percent = share.flatMap { Int($0.output[1].substring ?? "") } ?? 0
+                #expect(percent > 0, "\(cluster) takes a share of the traffic")
+            }
+            for index in 1...2 {
+                for cluster in [mesh.east, mesh.west] {
+                    #expect(dom.contains(#"class="backend-row" data-cluster="\#(cluster.name)" data-backend="\#(cluster.backendEndpoint(index))""#))
+                }
+            }
+
+            try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
+            let screenshot = Self.artifacts.appendingPathComponent("dashboard.png")
+            try? FileManager.default.removeItem(at: screenshot)
+            _ = try Self.browse(mesh.east.apiURL + "/", ["--screenshot=\(screenshot.path)"])
+            let size = (try? FileManager.default.attributesOfItem(atPath: screenshot.path)[.size] as? Int) ?? 0
+            #expect(size > 10_000, "a screenshot was kept at \(screenshot.path)")
+        } catch {
+            await mesh.shutdown()
+            throw error
+        }
+        await mesh.shutdown()
+    }
+}
+
+enum Chromium {
+    static var path: String? {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
