@@ -102,7 +102,7 @@ public final class Agent: Sendable {
                     logger.info("embedded store serving", metadata: ["mesh-listen": "\(embedded.listen.ip):\(port)", "data-dir": "\(embedded.dataDirectory)"])
                 }))
         }
-        let live = LiveChanges(reconciler: reconciler, store: ownStore, cluster: settings.clusterName, logger: logger)
+        let live = LiveChanges(reconciler: reconciler, store: ownStore, cluster: settings.clusterName, manifests: manifests, logger: logger)
         services.append(LiveRestore(live: live))
         let api = AgentAPI.application(
             context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken, live: live, metrics: metrics),

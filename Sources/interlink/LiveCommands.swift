@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import InterlinkAgent
+import InterlinkCore
 
 struct AnnotateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -98,4 +100,65 @@ private func setDrained(_ address: String, _ isDrained: Bool, _ options: APIOpti
     let (status, body) = try await options.client().send(.POST, isDrained ? "/v1/backends/drain" : "/v1/backends/undrain", json: ["address": address])
     guard status == 200 else { throw AgentClientError("not changed: \(body)") }
     print("backend \(address) \(isDrained ? "drained: no new connections" : "back in rotation")")
+}
+
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Add or change Services and EndpointSlices live, as kubectl apply does; kept in the cluster's store.",
+        discussion: """
+            Every file is checked here first, then the agent checks them with the manifests in \
+            force: with any problem, nothing changes and every problem is listed. New frontends \
+            start listening; open connections are never cut.
+
+            Example: interlink apply -f examples/mesh/east.yaml
+            """)
+
+    @Option(name: .shortAndLong, help: "A manifest file, or a directory of *.yaml / *.yml files.")
+    var filename: String
+
+    @OptionGroup var apiOptions: APIOptions
+
+    func run() async throws {
+        do {
+            _ = try ManifestLoader.load(path: filename)  // every problem of every file, with file names
+        } catch let errors as ManifestErrors {
+            printError(errors.description)
+            printError("interlink apply: nothing changed")
+            throw ExitCode(2)
+        }
+        let files = try ManifestLoader.manifestFiles(at: filename).map { path in
+            ["name": path, "yaml": try String(contentsOfFile: path, encoding: .utf8)]
+        }
+        let (status, body) = try await apiOptions.client().send(.POST, "/v1/manifests", json: ["files": files])
+        guard status == 200 else { throw AgentClientError(body) }
+        let answer = (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["applied"] as? [[String: String]] ?? []
+        for entry in answer { print("service/\(entry["service"] ?? "?") \(entry["action"] ?? "applied")") }
+    }
+}
+
+struct DeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Remove a service live (its frontend stops listening; open connections go on).",
+        discussion: "Example: interlink delete service default/echo")
+
+    @Argument(help: "What to delete: service.")
+    var kind: String
+
+    @Argument(help: "The service, as NAMESPACE/NAME.")
+    var service: String
+
+    @OptionGroup var apiOptions: APIOptions
+
+    func validate() throws {
+        guard kind == "service" || kind == "svc" else { throw ValidationError("only services can be deleted: interlink delete service NAMESPACE/NAME") }
+        guard service.split(separator: "/").count == 2 else { throw ValidationError("\(service): give the service as NAMESPACE/NAME, e.g. default/echo") }
+    }
+
+    func run() async throws {
+        let (status, body) = try await apiOptions.client().send(.DELETE, "/v1/services/\(service)")
+        guard status == 200 else { throw AgentClientError(body) }
+        print("service/\(service) deleted")
+    }
 }

@@ -197,3 +197,46 @@ struct ManifestParserTests {
         #expect(problems.first?.line == 8, "the ports line")
     }
 }
+
+struct ManifestSetEditTests {
+    static func set(_ yaml: String, file: String) -> ManifestSet {
+        let (set, problems) = ManifestParser.parse(yaml: yaml, file: file)
+        #expect(problems.isEmpty, "\(problems)")
+        return set
+    }
+
+    static let base = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: a}
+        spec: {clusterIP: 10.0.0.1, ports: [{port: 80}]}
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: a-1, labels: {kubernetes.io/service-name: a}}
+        addressType: IPv4
+        endpoints: [{addresses: [10.1.0.1]}]
+        """
+
+    @Test("apply replaces objects of the same name and adds new ones; delete removes a service with its slices")
+    func applyAndDelete() throws {
+        let base = Self.set(Self.base, file: "base.yaml")
+        let update = Self.set(Self.base.replacingOccurrences(of: "10.1.0.1", with: "10.1.0.9") + """
+
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: b}
+            spec: {clusterIP: 10.0.0.2, ports: [{port: 80}]}
+            """, file: "update.yaml")
+        let merged = base.applying(update)
+        #expect(merged.crossDocumentProblems().isEmpty, "no duplicate: a was replaced, not added twice")
+        let cluster = try ClusterName("east")
+        let services = merged.localServices(cluster: cluster)
+        #expect(services.map(\.spec.name.name) == ["a", "b"])
+        #expect(services[0].ports[0].backends.map(\.endpoint.description) == ["10.1.0.9:80"])
+        let without = merged.removingService(ServiceName(namespace: "default", name: "a"))
+        #expect(without.localServices(cluster: cluster).map(\.spec.name.name) == ["b"])
+        #expect(without.crossDocumentProblems().isEmpty, "its slices went with it")
+    }
+}

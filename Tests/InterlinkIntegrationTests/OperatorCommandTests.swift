@@ -72,4 +72,56 @@ struct OperatorCommandTests {
         }
         #expect(result.stdout.contains("every phase behaved"))
     }
+
+    @Test("apply adds and changes services live, refusing invalid input whole; delete removes one; both survive a restart")
+    func applyAndDelete() async throws {
+        let mesh = try await Mesh.make(.embedded)
+        try mesh.east.addService("first", port: 8071, annotations: ClusterMeshEndToEndTests.fast)
+        do {
+            try mesh.east.startAgent()
+            #expect(await mesh.east.waitHealthy())
+            let api = ["--api", mesh.east.apiURL]
+            #expect(try await tallyBackends(mesh.east.frontend(8071), 10).count == 2)
+
+            // A second service on a new port: listening at once.
+            var second = TestManifest(
+                clusterIP: "127.0.70.10", port: 8072, backendIPs: ["127.0.70.11"], backendPort: mesh.east.backendPort,
+                annotations: ClusterMeshEndToEndTests.fast)
+            second.name = "second"
+            let dir = try second.write()
+            let applied = try Mesh.interlink(["apply", "-f", dir] + api)
+            #expect(applied.contains("service/default/second created"), "\(applied)")
+            #expect(try await tallyBackends(mesh.east.frontend(8072), 10) == ["east-b1": 10])
+
+            // A field error is caught before anything is sent; a conflict with the services in
+            // force is refused by the agent. Neither changes anything.
+            var broken = second
+            broken.backendPort = 0
+            let fieldError = try InterlinkProcess.run(["apply", "-f", try broken.write()] + api)
+            #expect(fieldError.status == 2 && fieldError.stderr.contains("nothing changed"), "\(fieldError.stderr)")
+            var clash = second
+            clash.name = "third"
+            clash.port = 8071  // the frontend of `first`
+            let conflict = try InterlinkProcess.run(["apply", "-f", try clash.write()] + api)
+            #expect(conflict.status == 1 && conflict.stderr.contains("already used by Service default/first"), "\(conflict.stderr)")
+            #expect(try await tallyBackends(mesh.east.frontend(8071), 10).count == 2)
+
+            // Delete: the frontend stops listening.
+            #expect(try Mesh.interlink(["delete", "service", "default/first"] + api).contains("deleted"))
+            #expect((try? await TestClient.firstLine(from: mesh.east.frontend(8071))) == nil, "first's frontend is closed")
+            let missing = try InterlinkProcess.run(["delete", "service", "default/nothing"] + api)
+            #expect(missing.status == 1 && missing.stderr.contains("no service default/nothing"))
+
+            // Restart: second is still there, first still gone.
+            if let process = mesh.east.process { process.terminate(); process.waitUntilExit() }
+            try mesh.east.startAgent()
+            #expect(await mesh.east.waitHealthy())
+            #expect(await waitUntil(.seconds(10)) { (try? await tallyBackends(mesh.east.frontend(8072), 5)) == ["east-b1": 5] })
+            #expect((try? await TestClient.firstLine(from: mesh.east.frontend(8071))) == nil)
+        } catch {
+            await mesh.shutdown()
+            throw error
+        }
+        await mesh.shutdown()
+    }
 }

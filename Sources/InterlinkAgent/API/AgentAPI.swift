@@ -99,6 +99,31 @@ enum AgentAPI {
                 throw HTTPError(.notFound, message: error.description)
             }
         }
+        router.post("/v1/manifests") { request, _ -> Response in
+            try authorize(request, context)
+            let data = try await request.body.collect(upTo: 16 << 20)
+            struct Body: Decodable { var files: [LiveChanges.Overrides.File] }
+            guard let files = try? JSONDecoder().decode(Body.self, from: Data(data.readableBytesView)).files, !files.isEmpty else {
+                throw HTTPError(.badRequest, message: "expected {\"files\": [{\"name\": FILE, \"yaml\": TEXT}, ...]}")
+            }
+            do {
+                return try json(["applied": try await context.live.apply(files)])
+            } catch let errors as ManifestErrors {
+                throw HTTPError(.badRequest, message: "nothing changed: " + errors.description)
+            } catch {
+                throw HTTPError(.conflict, message: "nothing changed: \(error)")
+            }
+        }
+        router.delete("/v1/services/:namespace/:name") { request, requestContext -> Response in
+            try authorize(request, context)
+            let name = ServiceName(namespace: requestContext.parameters.get("namespace") ?? "", name: requestContext.parameters.get("name") ?? "")
+            do {
+                try await context.live.delete(name)
+            } catch let error as LiveChangeError {
+                throw HTTPError(.notFound, message: error.description)
+            }
+            return try json(["deleted": "\(name)"])
+        }
         for (path, isDrained) in [("/v1/backends/drain", true), ("/v1/backends/undrain", false)] {
             router.post(RouterPath(path)) { request, _ -> Response in
                 try authorize(request, context)

@@ -18,21 +18,29 @@ public struct HealthChecker: Service {
         self.logger = logger
     }
 
+    /// Checks every target; each second, follows live changes (a service applied, deleted or
+    /// re-annotated: checks start, stop or change) and ends expired ejections.
     public func run() async throws {
-        let targets = await reconciler.checkTargets()
-        logger.info("health checks started", metadata: ["backends": "\(targets.count)"])
+        let initial = await reconciler.checkTargets()
+        logger.info("health checks started", metadata: ["backends": "\(initial.count)"])
         await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { tasks in
-                for target in targets {
-                    tasks.addTask { await checkLoop(key: target.key, spec: target.spec) }
+            var running: [String: Task<Void, Never>] = [:]
+            repeat {
+                let targets = await reconciler.checkTargets()
+                var wanted: [String: (key: BackendKey, spec: HealthCheckSpec)] = [:]
+                for target in targets { wanted["\(target.key.service)|\(target.key.endpoint)|\(target.spec)"] = target }
+                for (id, task) in running where wanted[id] == nil {
+                    task.cancel()
+                    running[id] = nil
                 }
-                tasks.addTask {
-                    // Remote backends ejected after a failed dial come back by time.
-                    while (try? await Task.sleep(for: .seconds(1))) != nil {
-                        await reconciler.expireEjections()
-                    }
+                for (id, target) in wanted where running[id] == nil {
+                    running[id] = Task { await checkLoop(key: target.key, spec: target.spec) }
                 }
-            }
+                // Remote backends ejected after a failed dial come back by time.
+                await reconciler.expireEjections()
+            } while (try? await Task.sleep(for: .seconds(1))) != nil
+            for task in running.values { task.cancel() }
+            for task in running.values { await task.value }
         }
     }
 

@@ -3,28 +3,51 @@ import InterlinkCore
 import InterlinkMesh
 import Logging
 
-/// Operator changes made through the API (`interlink annotate`, `drain`, `undrain`), applied
-/// to the reconciler and kept in this cluster's kvstore under `interlink/live/<cluster>` so
-/// that they survive a restart. Without a kvstore (`--kvstore none`) they last until the
+/// Operator changes made through the API (`interlink apply`, `delete`, `annotate`, `drain`,
+/// `undrain`), applied to the reconciler and kept in this cluster's kvstore under
+/// `interlink/live/<cluster>` so that they survive a restart. Without a kvstore (`--kvstore none`) they last until the
 /// agent stops, and the API says so.
 ///
 /// Threading: an actor; changes are applied and saved one at a time.
 actor LiveChanges {
     /// What is saved: per service the annotation changes (nil removes), and drained backends.
     struct Overrides: Codable, Equatable {
+        struct File: Codable, Equatable, Sendable {
+            var name: String
+            var yaml: String
+        }
+        /// Manifests applied, in order, over the agent's own.
+        var applied: [File] = []
+        /// Services deleted (NAMESPACE/NAME), even if a manifest file defines them.
+        var deleted: [String] = []
         var annotations: [String: [String: String?]] = [:]
         var drained: [String] = []
+
+        init() {}
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            applied = try container.decodeIfPresent([File].self, forKey: .applied) ?? []
+            deleted = try container.decodeIfPresent([String].self, forKey: .deleted) ?? []
+            annotations = try container.decodeIfPresent([String: [String: String?]].self, forKey: .annotations) ?? [:]
+            drained = try container.decodeIfPresent([String].self, forKey: .drained) ?? []
+        }
     }
 
     let reconciler: Reconciler
     let store: (any KVStore)?
     let key: String
     let logger: Logger
+    let cluster: ClusterName
     private var overrides = Overrides()
+    /// The manifests in force: the agent's files, then what was applied, minus deletions.
+    private var effective: ManifestSet
 
-    init(reconciler: Reconciler, store: (any KVStore)?, cluster: ClusterName, logger: Logger) {
+    init(reconciler: Reconciler, store: (any KVStore)?, cluster: ClusterName, manifests: ManifestSet, logger: Logger) {
         self.reconciler = reconciler
         self.store = store
+        self.cluster = cluster
+        self.effective = manifests
         self.key = "interlink/live/\(cluster.rawValue)"
         self.logger = logger
     }
@@ -40,6 +63,31 @@ actor LiveChanges {
             do {
                 guard let value = try await store.range(key, prefix: false, revision: 0).kvs.first?.value else { return }
                 let saved = try JSONDecoder().decode(Overrides.self, from: Data(value))
+                var next = effective
+                for file in saved.applied {
+                    let (set, problems) = ManifestParser.parse(yaml: file.yaml, file: file.name)
+                    guard problems.isEmpty else {
+                        logger.warning("a saved manifest no longer parses; dropped", metadata: ["file": "\(file.name)"])
+                        continue
+                    }
+                    next = next.applying(set)
+                    overrides.applied.append(file)
+                }
+                for service in saved.deleted {
+                    guard let name = ServiceName(parsing: service) else { continue }
+                    next = next.removingService(name)
+                    overrides.deleted.append(service)
+                }
+                if !overrides.applied.isEmpty || !overrides.deleted.isEmpty {
+                    if next.crossDocumentProblems().isEmpty {
+                        try await reconciler.replaceServices(next.localServices(cluster: cluster), reason: "saved live changes restored")
+                        effective = next
+                    } else {
+                        logger.error("the saved manifests conflict with the agent's files; not restored", metadata: ["problems": "\(next.crossDocumentProblems().count)"])
+                        overrides.applied = []
+                        overrides.deleted = []
+                    }
+                }
                 for (service, changes) in saved.annotations.sorted(by: { $0.key < $1.key }) {
                     guard let name = ServiceName(parsing: service) else { continue }
                     do {
@@ -61,6 +109,61 @@ actor LiveChanges {
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
+        }
+    }
+
+    /// What `apply` did to each service.
+    struct AppliedService: Codable, Sendable {
+        var service: String
+        var action: String
+    }
+
+    /// Validates the files alone, then with the manifests in force; only if everything is
+    /// valid does it replace the services (binding new frontends) and save. A service in the
+    /// files loses its earlier `annotate` changes: the applied manifest is its new truth.
+    func apply(_ files: [Overrides.File]) async throws -> [AppliedService] {
+        var incoming = ManifestSet()
+        var problems: [ManifestProblem] = []
+        for file in files {
+            let (set, fileProblems) = ManifestParser.parse(yaml: file.yaml, file: file.name)
+            incoming.merge(set)
+            problems += fileProblems
+        }
+        guard problems.isEmpty else { throw ManifestErrors(problems) }
+        let next = effective.applying(incoming)
+        let crossProblems = next.crossDocumentProblems()
+        guard crossProblems.isEmpty else { throw ManifestErrors(crossProblems) }
+        let names = incoming.services.map(\.value.name)
+        try await reconciler.replaceServices(
+            next.localServices(cluster: cluster), reason: "applied \(files.map(\.name).joined(separator: ", "))")
+        let result = names.map { AppliedService(service: "\($0)", action: effective.hasService($0) ? "configured" : "created") }
+        effective = next
+        overrides.applied += files
+        overrides.deleted.removeAll { deleted in names.contains { "\($0)" == deleted } }
+        for name in names { overrides.annotations["\(name)"] = nil }
+        await reapplyAnnotations()
+        try await save()
+        return result
+    }
+
+    /// Removes a service and its EndpointSlices; its frontend stops listening (open
+    /// connections go on).
+    func delete(_ name: ServiceName) async throws {
+        guard effective.hasService(name) else { throw LiveChangeError.noSuchService(name) }
+        let next = effective.removingService(name)
+        try await reconciler.replaceServices(next.localServices(cluster: cluster), reason: "deleted \(name)")
+        effective = next
+        overrides.deleted.append("\(name)")
+        overrides.annotations["\(name)"] = nil
+        await reapplyAnnotations()
+        try await save()
+    }
+
+    /// After the services were rebuilt from manifests, the `annotate` changes go back on.
+    private func reapplyAnnotations() async {
+        for (service, changes) in overrides.annotations.sorted(by: { $0.key < $1.key }) {
+            guard let name = ServiceName(parsing: service) else { continue }
+            _ = try? await reconciler.annotate(name, changes)
         }
     }
 

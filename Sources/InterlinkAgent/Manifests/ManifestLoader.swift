@@ -25,7 +25,7 @@ public enum ManifestLoader {
         return set
     }
 
-    static func manifestFiles(at path: String) throws -> [String] {
+    public static func manifestFiles(at path: String) throws -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ManifestErrors([ManifestProblem(file: path, document: nil, field: "", message: "does not exist: pass a manifest file or a directory of *.yaml files")])

@@ -61,18 +61,59 @@ public actor Reconciler {
         self.services = services
         self.proxy = proxy
         self.logger = logger
+        var health: [BackendKey: BackendHealth] = [:]
+        var stats: [BackendKey: BackendStats] = [:]
+        var affinityStores: [SocketEndpoint: ClientAffinityStore] = [:]
+        Self.adoptState(for: services, cluster: cluster, observers: observers, health: &health, stats: &stats, affinityStores: &affinityStores)
+        self.health = health
+        self.stats = stats
+        self.affinityStores = affinityStores
+    }
+
+    private func adoptState(for services: [LocalService]) {
+        Self.adoptState(for: services, cluster: cluster, observers: observers, health: &health, stats: &stats, affinityStores: &affinityStores)
+    }
+
+    /// Creates the health, statistics and session-affinity state of services' backends and
+    /// frontends that have none yet.
+    private static func adoptState(
+        for services: [LocalService], cluster: ClusterName, observers: Observers, health: inout [BackendKey: BackendHealth],
+        stats: inout [BackendKey: BackendStats], affinityStores: inout [SocketEndpoint: ClientAffinityStore]
+    ) {
         for service in services {
             for port in service.ports {
                 for backend in port.backends {
                     let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
-                    health[key] = BackendHealth(rise: service.spec.healthCheck.rise, fall: service.spec.healthCheck.fall)
+                    if health[key] == nil { health[key] = BackendHealth(rise: service.spec.healthCheck.rise, fall: service.spec.healthCheck.fall) }
                     stats[key] = stats[key] ?? BackendStats(connectObserver: observers.connectLatency(service.spec.name, cluster))
                 }
-                if case .clientIP(let timeout) = service.spec.sessionAffinity {
+                if case .clientIP(let timeout) = service.spec.sessionAffinity, affinityStores[port.frontend] == nil {
                     affinityStores[port.frontend] = ClientAffinityStore(timeout: timeout)
                 }
             }
         }
+    }
+
+    /// Replaces the local services (`interlink apply` / `delete`): binds new frontends, closes
+    /// removed ones (their open connections go on), republishes everything and re-exports.
+    /// If a new frontend cannot be bound, the previous services are restored and the error
+    /// is thrown.
+    public func replaceServices(_ next: [LocalService], reason: String) async throws {
+        let previous = services
+        services = next
+        adoptState(for: next)
+        do {
+            try await proxy.apply(routes())
+        } catch {
+            services = previous
+            try? await proxy.apply(routes())
+            throw error
+        }
+        let present = Set(next.flatMap { service in service.ports.flatMap { $0.backends.map { BackendKey(service: service.spec.name, endpoint: $0.endpoint) } } })
+        for key in health.keys where !present.contains(key) { health[key] = nil }
+        changes.record("apply", detail: reason)
+        logger.info("services changed", metadata: ["reason": "\(reason)", "services": "\(next.count)"])
+        exportNotifier?.yield()
     }
 
     /// Binds every frontend with its first routes; throws if a frontend cannot be bound.

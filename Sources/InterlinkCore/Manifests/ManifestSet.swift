@@ -106,3 +106,28 @@ extension EndpointSliceSpec {
         }
     }
 }
+
+extension ManifestSet {
+    /// This set with `other`'s objects added; an object of `other` replaces the one of the same
+    /// kind, namespace and name here (`interlink apply`).
+    public func applying(_ other: ManifestSet) -> ManifestSet {
+        var result = ManifestSet()
+        let newServices = Set(other.services.map(\.value.name))
+        let newSlices = Set(other.slices.map { "\($0.value.service.namespace)/\($0.value.name)" })
+        result.services = services.filter { !newServices.contains($0.value.name) } + other.services
+        result.slices = slices.filter { !newSlices.contains("\($0.value.service.namespace)/\($0.value.name)") } + other.slices
+        return result
+    }
+
+    /// This set without the Service `name` and its EndpointSlices (`interlink delete`).
+    public func removingService(_ name: ServiceName) -> ManifestSet {
+        var result = self
+        result.services.removeAll { $0.value.name == name }
+        result.slices.removeAll { $0.value.service == name }
+        return result
+    }
+
+    public func hasService(_ name: ServiceName) -> Bool {
+        services.contains { $0.value.name == name }
+    }
+}
