@@ -104,8 +104,11 @@ public final class Agent: Sendable {
         }
         let live = LiveChanges(reconciler: reconciler, store: ownStore, cluster: settings.clusterName, manifests: manifests, logger: logger)
         services.append(LiveRestore(live: live))
+        let traffic = TrafficHistory(reconciler: reconciler)
+        services.append(traffic)
         let api = AgentAPI.application(
-            context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken, live: live, metrics: metrics),
+            context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken, live: live, metrics: metrics,
+                traffic: traffic),
             group: group, logger: logger
         ) { port in
             portContinuation.yield(port)

@@ -40,7 +40,8 @@ struct DashboardTests {
             try Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
             let traffic = Task { await hammer(mesh.east.frontend(8061), for: .seconds(20)) }
             defer { traffic.cancel() }
-            try await Task.sleep(for: .seconds(1))
+            // The agent samples new connections per cluster every second.
+            try await Task.sleep(for: .seconds(3.5))
 
             let dom = try Self.browse(mesh.east.apiURL + "/", ["--dump-dom"])
             #expect(dom.contains(#"class="cluster-node" data-cluster="east" data-connected="true""#), "\(dom.suffix(2000))")

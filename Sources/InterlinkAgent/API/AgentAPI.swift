@@ -12,6 +12,7 @@ import NIOCore
 /// - `GET /`: the live web dashboard (`DashboardPage`).
 /// - `GET /v1/services`: every service with its frontends and backends (`ServicesDocument`).
 /// - `GET /metrics`: Prometheus metrics (`AgentMetrics`).
+/// - `GET /v1/traffic`: new connections per service and cluster, per second, last 3 minutes.
 /// - `GET /v1/events?since=N`: what changed the routing and when (`ChangeLog`).
 /// - `GET /v1/clusters`: this cluster and each remote one with its sync status (`ClustersDocument`).
 /// - `POST /v1/clusters` `{"name": ..., "endpoints": [...]}`: connect to a remote cluster (writes
@@ -27,6 +28,7 @@ enum AgentAPI {
         let token: String?
         let live: LiveChanges
         let metrics: AgentMetrics
+        let traffic: TrafficHistory
     }
 
     static func application(
@@ -50,6 +52,9 @@ enum AgentAPI {
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("/v1/traffic") { _, _ -> Response in
+            try json(context.traffic.document())
         }
         router.get("/v1/events") { request, _ -> Response in
             let since = request.uri.queryParameters.get("since", as: Int.self) ?? 0

@@ -36,8 +36,7 @@ enum DashboardPage {
       if (!(cluster in colors)) colors[cluster] = palette[Object.keys(colors).length % palette.length];
       return colors[cluster];
     }
-    const history = {};   // service -> [{time, perCluster: {cluster: new connections}}]
-    const previous = {};  // service -> {cluster: totalConnections}
+    let traffic = {};     // service -> [{time, clusters: {cluster: new connections}}], from the agent
     const el = (tag, attrs = {}, text) => { const e = document.createElement(tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); if (text !== undefined) e.textContent = text; return e; };
     const svgEl = (tag, attrs) => { const e = document.createElementNS("http://www.w3.org/2000/svg", tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); return e; };
 
@@ -46,7 +45,7 @@ enum DashboardPage {
       svg.replaceChildren();
       const local = clusters.local, remotes = clusters.remotes;
       const cx = 300, cy = 90, r = 70;
-      const place = (i, n) => [cx + Math.cos(-Math.PI / 2 + 2 * Math.PI * i / Math.max(n, 1)) * 230 * (n > 1 ? 1 : 1), cy + Math.sin(-Math.PI / 2 + 2 * Math.PI * i / Math.max(n, 1)) * r];
+      const place = (i, n) => [cx + Math.cos(-Math.PI / 2 + 2 * Math.PI * i / Math.max(n, 1)) * 230, cy + Math.sin(-Math.PI / 2 + 2 * Math.PI * i / Math.max(n, 1)) * r];
       remotes.forEach((remote, i) => {
         const [x, y] = remotes.length === 1 ? [cx + 200, cy] : place(i, remotes.length);
         svg.appendChild(svgEl("line", { x1: cx, y1: cy, x2: x, y2: y, stroke: remote.connected ? "#2ca58d" : "#c62828", "stroke-width": 2, "stroke-dasharray": remote.connected ? "" : "5,4" }));
@@ -62,18 +61,6 @@ enum DashboardPage {
       g.append(label, title); svg.appendChild(g);
     }
 
-    function record(service) {
-      const key = service.namespace + "/" + service.name;
-      const totals = {};
-      for (const frontend of service.frontends) for (const b of frontend.backends) totals[b.cluster] = (totals[b.cluster] || 0) + b.totalConnections;
-      const before = previous[key]; previous[key] = totals;
-      if (!before) return;
-      const perCluster = {};
-      for (const [cluster, total] of Object.entries(totals)) perCluster[cluster] = Math.max(0, total - (before[cluster] || 0));
-      (history[key] = history[key] || []).push({ time: Date.now(), perCluster });
-      while (history[key].length > 180) history[key].shift();
-    }
-
     function drawChart(canvas, points) {
       const ratio = window.devicePixelRatio || 1, w = canvas.clientWidth || 600, h = canvas.clientHeight || 140;
       canvas.width = w * ratio; canvas.height = h * ratio;
@@ -81,12 +68,12 @@ enum DashboardPage {
       g.fillStyle = "#eef1f7"; g.fillRect(0, 0, w, h);
       const slot = w / 180;
       points.forEach((p, i) => {
-        const total = Object.values(p.perCluster).reduce((a, b) => a + b, 0);
+        const total = Object.values(p.clusters).reduce((a, b) => a + b, 0);
         const x = w - (points.length - i) * slot;
         if (total === 0) return;
         let y = h;
-        for (const cluster of Object.keys(p.perCluster).sort()) {
-          const height = h * p.perCluster[cluster] / total;
+        for (const cluster of Object.keys(p.clusters).sort()) {
+          const height = h * p.clusters[cluster] / total;
           g.fillStyle = color(cluster); g.fillRect(x, y - height, Math.ceil(slot), height); y -= height;
         }
       });
@@ -97,16 +84,15 @@ enum DashboardPage {
       const cards = [];
       for (const service of document_.services.filter(s => s.global)) {
         const key = service.namespace + "/" + service.name;
-        record(service);
         const card = el("div", { class: "panel service-card", "data-service": key });
         card.appendChild(el("h2", {}, key + "  ·  affinity " + service.affinity + (service.shared ? "" : "  ·  not shared")));
         for (const frontend of service.frontends) {
           card.appendChild(el("div", { class: "explanation" }, frontend.explanation));
         }
-        const points = history[key] || [];
+        const points = traffic[key] || [];
         const last = points.slice(-5);
         const sums = {}; let all = 0;
-        for (const p of last) for (const [c, n] of Object.entries(p.perCluster)) { sums[c] = (sums[c] || 0) + n; all += n; }
+        for (const p of last) for (const [c, n] of Object.entries(p.clusters)) { sums[c] = (sums[c] || 0) + n; all += n; }
         const legend = el("div", { class: "legend" });
         const clusters = new Set(service.frontends.flatMap(f => f.backends.map(b => b.cluster)));
         for (const c of [...clusters].sort()) {
@@ -139,7 +125,8 @@ enum DashboardPage {
 
     async function refresh() {
       try {
-        const [clusters, services] = await Promise.all([fetch("/v1/clusters").then(r => r.json()), fetch("/v1/services").then(r => r.json())]);
+        const [clusters, services, history] = await Promise.all(["/v1/clusters", "/v1/services", "/v1/traffic"].map(p => fetch(p).then(r => r.json())));
+        traffic = history;
         document.getElementById("title").textContent = "Interlink · cluster " + clusters.local.name + " (ID " + clusters.local.id + ")";
         document.getElementById("error").textContent = "";
         drawMesh(clusters);

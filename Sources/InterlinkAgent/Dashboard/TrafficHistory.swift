@@ -1,0 +1,56 @@
+import Foundation
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// New connections per service and cluster, second by second, for the last three minutes:
+/// what the dashboard's share chart draws (`GET /v1/traffic`). Sampled by the agent, so a page
+/// opened now shows the recent past at once.
+///
+/// Threading: `run` samples every second; `document` may be read from any task.
+final class TrafficHistory: Service, Sendable {
+    struct Sample: Codable, Sendable {
+        /// Seconds since 1970.
+        var time: Double
+        /// Cluster → new connections in that second.
+        var clusters: [String: Int]
+    }
+
+    static let length = 180
+    let reconciler: Reconciler
+    private let samples = NIOLockedValueBox<[String: [Sample]]>([:])
+
+    init(reconciler: Reconciler) {
+        self.reconciler = reconciler
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await self.sample() }
+    }
+
+    private func sample() async {
+        var previous: [String: [String: Int]] = [:]
+        while (try? await Task.sleep(for: .seconds(1))) != nil {
+            let snapshot = await reconciler.metricsSnapshot()
+            var totals: [String: [String: Int]] = [:]
+            for share in snapshot.shares { totals[share.service, default: [:]][share.cluster] = share.opened }
+            let now = Date().timeIntervalSince1970
+            let before = previous
+            samples.withLockedValue { samples in
+                for (service, clusters) in totals {
+                    guard let earlier = before[service] else { continue }
+                    var delta: [String: Int] = [:]
+                    for (cluster, total) in clusters { delta[cluster] = max(0, total - (earlier[cluster] ?? 0)) }
+                    samples[service, default: []].append(Sample(time: now, clusters: delta))
+                    if samples[service]!.count > Self.length { samples[service]!.removeFirst() }
+                }
+                for service in samples.keys where totals[service] == nil { samples[service] = nil }
+            }
+            previous = totals
+        }
+    }
+
+    /// Service → its samples, oldest first.
+    func document() -> [String: [Sample]] {
+        samples.withLockedValue { $0 }
+    }
+}
