@@ -124,4 +124,32 @@ struct OperatorCommandTests {
         }
         await mesh.shutdown()
     }
+
+    @Test("with --api-token-file, changes need the token and reads do not")
+    func tokenGuardsChanges() async throws {
+        let mesh = try await Mesh.make(.embedded)
+        try mesh.east.addService("guarded", port: 8081, annotations: ClusterMeshEndToEndTests.fast)
+        let tokenFile = mesh.east.dataDir.deletingLastPathComponent().appendingPathComponent("token")
+        try "s3cret-token\n".write(to: tokenFile, atomically: true, encoding: .utf8)
+        let wrongFile = mesh.east.dataDir.deletingLastPathComponent().appendingPathComponent("wrong")
+        try "not-it".write(to: wrongFile, atomically: true, encoding: .utf8)
+        mesh.east.extraArguments = ["--api-token-file", tokenFile.path]
+        do {
+            try mesh.east.startAgent()
+            #expect(await mesh.east.waitHealthy())
+            let api = ["--api", mesh.east.apiURL]
+            #expect(try Mesh.interlink(["services"] + api).contains("default/guarded"), "reads need no token")
+            let anonymous = try InterlinkProcess.run(["drain", "backend", mesh.east.backendEndpoint(1).description] + api)
+            #expect(anonymous.status == 1 && anonymous.stderr.contains("Authorization: Bearer"), "\(anonymous.stderr)")
+            let wrong = try InterlinkProcess.run(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", wrongFile.path] + api)
+            #expect(wrong.status == 1)
+            #expect(try await tallyBackends(mesh.east.frontend(8081), 20).count == 2, "nothing was drained")
+            try Mesh.interlink(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", tokenFile.path] + api)
+            #expect(try await tallyBackends(mesh.east.frontend(8081), 20) == ["east-b2": 20])
+        } catch {
+            await mesh.shutdown()
+            throw error
+        }
+        await mesh.shutdown()
+    }
 }
