@@ -66,6 +66,7 @@ public final class Agent: Sendable {
         self.apiPort = portStream
         let roster = MeshRoster()
         let boundMeshPort = NIOLockedValueBox<Int?>(nil)
+        let storeHealth = NIOLockedValueBox(StoreHealth())
         let apiToken = try settings.apiTokenFile.map(AgentAPI.readToken)
         var services: [any Service] = [
             PassiveHealthFeed(failures: stream, reconciler: reconciler),
@@ -108,7 +109,7 @@ public final class Agent: Sendable {
         services.append(traffic)
         let api = AgentAPI.application(
             context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken, live: live, metrics: metrics,
-                traffic: traffic),
+                traffic: traffic, storeHealth: storeHealth),
             group: group, logger: logger
         ) { port in
             portContinuation.yield(port)
@@ -118,7 +119,7 @@ public final class Agent: Sendable {
             let exporter = ServiceExporter(
                 store: ownStore, cluster: settings.clusterName, clusterID: settings.clusterID,
                 leaseTTL: settings.exportLeaseTTL, logger: logger)
-            services.append(MeshExport(exporter: exporter, reconciler: reconciler, changes: changes, logger: logger))
+            services.append(MeshExport(exporter: exporter, reconciler: reconciler, changes: changes, logger: logger, health: storeHealth))
             self.exportNotifier = notifier
         } else {
             self.exportNotifier = nil

@@ -21,6 +21,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "How long each phase lasts.")
     var phaseSeconds: String = "8s"
 
+    @Option(help: "How long the whole walk-through lasts (five phases); overrides --phase-seconds.")
+    var duration: String?
+
     @Option(help: "Pause between two client connections.")
     var interval: String = "20ms"
 
@@ -32,8 +35,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let phaseLength = try parseDuration(phaseSeconds, option: "--phase-seconds")
-        guard phaseLength >= .seconds(2) else { throw ValidationError("--phase-seconds: \(phaseSeconds) is too short: a phase needs at least 2s (its first second absorbs the change)") }
+        let phaseLength = try duration.map { try parseDuration($0, option: "--duration") / 5 } ?? parseDuration(phaseSeconds, option: "--phase-seconds")
+        guard phaseLength >= .seconds(2) else { throw ValidationError("\(duration.map { "--duration \($0)" } ?? "--phase-seconds \(phaseSeconds)") is too short: a phase needs at least 2s (its first second absorbs the change); five phases make a --duration of at least 10s") }
         let pause = try parseDuration(interval, option: "--interval")
         let demo = try DemoMesh(subnet: subnet)
         let interrupt = DemoInterrupt { demo.cleanUp() }

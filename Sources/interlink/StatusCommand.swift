@@ -54,9 +54,15 @@ struct StatusCommand: AsyncParsableCommand {
 
     func render(_ document: ClustersDocument) -> String {
         let local = document.local
+        var storeState = ""
+        switch local.storeHealthy {
+        case true?: storeState = " (healthy" + (local.lastExportAgeSeconds.map { ", last export \(ageText($0)) ago" } ?? "") + ")"
+        case false?: storeState = " (UNHEALTHY: \(local.storeError ?? "no export yet"))"
+        case nil: break
+        }
         var lines = [
             "cluster \(local.name) (ID \(local.id)), kvstore \(local.kvstore)"
-                + (local.storeEndpoints.isEmpty ? "" : " at \(local.storeEndpoints.joined(separator: ", "))")
+                + (local.storeEndpoints.isEmpty ? "" : " at \(local.storeEndpoints.joined(separator: ", "))") + storeState
                 + ", \(local.globalServices) global service\(local.globalServices == 1 ? "" : "s")",
         ]
         guard !document.remotes.isEmpty else {

@@ -31,6 +31,8 @@ struct MetricsTests {
             var text = try await Self.scrape(mesh.east)
             #expect(Self.value(text, #"interlink_connections_opened_total{service="default/echo",cluster="east"}"#) == 40, "\(text.prefix(3000))")
             #expect(Self.value(text, #"interlink_connect_duration_seconds_count{service="default/echo",cluster="east"}"#) == 40)
+            // Each test backend greets with its name and a newline: at least 9 bytes per connection.
+            #expect((Self.value(text, #"interlink_sent_bytes_total{service="default/echo",cluster="east"}"#) ?? 0) >= 40 * 9)
             #expect(Self.value(text, #"interlink_backends{service="default/echo",cluster="west",condition="healthy"}"#) == 2)
             #expect(Self.value(text, #"interlink_backends{service="default/echo",cluster="west",condition="eligible"}"#) == 0)
             #expect(Self.value(text, #"interlink_service_failover{service="default/echo"}"#) == 0)

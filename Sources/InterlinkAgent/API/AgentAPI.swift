@@ -29,6 +29,7 @@ enum AgentAPI {
         let live: LiveChanges
         let metrics: AgentMetrics
         let traffic: TrafficHistory
+        let storeHealth: NIOLockedValueBox<StoreHealth>
     }
 
     static func application(
@@ -177,8 +178,12 @@ enum AgentAPI {
             let host = embedded.listen.ip.description.contains(":") ? "[\(embedded.listen.ip)]" : embedded.listen.ip.description
             endpoints = ["http://\(host):\(port)"]
         }
+        let health = context.storeHealth.withLockedValue { $0 }
         return ClustersDocument(
             local: .init(
+                storeHealthy: kvstore == "none" ? nil : (health.lastExport != nil && health.lastError == nil),
+                storeError: health.lastError,
+                lastExportAgeSeconds: health.lastExport.map { Date().timeIntervalSince($0) },
                 name: settings.clusterName.rawValue, id: Int(settings.clusterID.rawValue), kvstore: kvstore,
                 storeEndpoints: settings.meshAdvertise ?? endpoints, globalServices: await context.reconciler.globalServiceCount(),
                 remoteBackendsRouted: await context.reconciler.remoteBackendsInRoutes()),

@@ -2,6 +2,11 @@
 /// Field names are API: change them only compatibly.
 public struct ClustersDocument: Codable, Sendable {
     public struct Local: Codable, Sendable {
+        /// Whether this cluster's store took the last export (nil without a store).
+        public var storeHealthy: Bool?
+        /// Why the last export failed, if it did.
+        public var storeError: String?
+        public var lastExportAgeSeconds: Double?
         public var name: String
         public var id: Int
         /// embedded, etcd or none.

@@ -2,6 +2,7 @@ import Foundation
 import InterlinkCore
 import InterlinkMesh
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// Keeps this cluster's export in its kvstore up to date: a full sync at start (retried while
@@ -12,6 +13,8 @@ struct MeshExport: Service {
     let reconciler: Reconciler
     let changes: AsyncStream<Void>
     let logger: Logger
+    /// The outcome of the last write to this cluster's store, for `/v1/clusters`.
+    let health: NIOLockedValueBox<StoreHealth>
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -23,7 +26,11 @@ struct MeshExport: Service {
                 tasks.addTask {
                     let period = exporter.leaseTTL / 3
                     while (try? await Task.sleep(for: period)) != nil {
-                        do { try await exporter.renew() } catch {
+                        do {
+                            try await exporter.renew()
+                            health.withLockedValue { $0 = StoreHealth(lastExport: Date(), lastError: nil) }
+                        } catch {
+                            health.withLockedValue { $0.lastError = "\(error)" }
                             logger.warning("export lease renewal failed", metadata: ["error": "\(error)"])
                         }
                     }
@@ -37,14 +44,22 @@ struct MeshExport: Service {
         while !Task.isCancelled {
             do {
                 try await exporter.sync(await reconciler.exportedServices())
+                health.withLockedValue { $0 = StoreHealth(lastExport: Date(), lastError: nil) }
                 return
             } catch {
+                health.withLockedValue { $0.lastError = "\(error)" }
                 logger.warning("export to the kvstore failed; retrying", metadata: ["error": "\(error)", "retry-in": "\(delay)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
         }
     }
+}
+
+/// Whether this cluster's own store took the last export.
+struct StoreHealth: Sendable {
+    var lastExport: Date?
+    var lastError: String?
 }
 
 /// Follows the remote clusters of the `--clustermesh-config` folder as it changes: a new file

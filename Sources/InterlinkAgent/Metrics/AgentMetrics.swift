@@ -42,6 +42,8 @@ public final class AgentMetrics: Sendable {
             let labels = [("service", share.service), ("cluster", share.cluster)]
             counter("interlink_connections_opened_total", labels, share.opened)
             counter("interlink_connect_failures_total", labels, share.failedDials)
+            counter("interlink_received_bytes_total", labels, share.bytesReceived)
+            counter("interlink_sent_bytes_total", labels, share.bytesSent)
             registry.makeGauge(name: "interlink_connections_active", labels: labels).set(to: Double(share.active))
             for (condition, value) in [("total", share.total), ("healthy", share.healthy), ("eligible", share.eligible)] {
                 registry.makeGauge(name: "interlink_backends", labels: labels + [("condition", condition)]).set(to: Double(value))

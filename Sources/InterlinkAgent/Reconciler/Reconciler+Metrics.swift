@@ -8,7 +8,7 @@ extension Reconciler {
             public var service: String
             public var cluster: String
             public var total = 0, healthy = 0, eligible = 0
-            public var opened = 0, active = 0, failedDials = 0
+            public var opened = 0, active = 0, failedDials = 0, bytesReceived = 0, bytesSent = 0
         }
 
         public struct LocalBackend: Sendable {
@@ -47,6 +47,8 @@ extension Reconciler {
                         share.opened += counters.total
                         share.active += counters.active
                         share.failedDials += counters.failedDials
+                        share.bytesReceived += counters.bytesReceived
+                        share.bytesSent += counters.bytesSent
                     }
                     shares[backend.cluster.rawValue] = share
                     if candidate.isLocal {

@@ -18,7 +18,7 @@ struct BackendDialer {
     /// Dials backends until one answers; calls `connected` with it, or closes the client.
     func connect(
         client: Channel, route: FrontendRoute, clientEndpoint: SocketEndpoint?, tried: [RouteBackend] = [],
-        connected: @escaping (Channel) -> Void
+        connected: @escaping (Channel, RouteBackend) -> Void
     ) {
         let lastAttempt = tried.count == settings.maxAttempts - 1
         guard tried.count < settings.maxAttempts, let backend = route.pick(client: clientEndpoint, excluding: tried, lastAttempt: lastAttempt) else {
@@ -45,7 +45,7 @@ struct BackendDialer {
                         upstream.close(promise: nil)
                         return
                     }
-                    connected(upstream)
+                    connected(upstream, backend)
                 case .failure(let error):
                     backend.stats.dialFailed()
                     let reason = "connect to \(backend.endpoint) failed: \(networkErrorText(error))"

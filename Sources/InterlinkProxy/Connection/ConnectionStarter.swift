@@ -22,8 +22,8 @@ final class ConnectionStarter: RemovableChannelHandler {
         self.dialer = dialer
     }
 
-    private func glue(context: ChannelHandlerContext, upstream: Channel) {
-        let (clientSide, upstreamSide) = GlueHandler.matchedPair()
+    private func glue(context: ChannelHandlerContext, upstream: Channel, backend: RouteBackend) {
+        let (clientSide, upstreamSide) = GlueHandler.matchedPair(counting: backend.stats)
         do {
             try upstream.pipeline.syncOperations.addHandler(upstreamSide)
             try context.pipeline.syncOperations.addHandler(clientSide, position: .after(self))
@@ -51,8 +51,8 @@ extension ConnectionStarter: ChannelDuplexHandler {
         let needsClient = route.algorithm == .maglev || route.affinity != nil
         let client = needsClient ? SocketEndpoint(context.channel.remoteAddress) : nil
         context.fireChannelActive()
-        dialer.connect(client: context.channel, route: route, clientEndpoint: client) { [self] upstream in
-            glue(context: context, upstream: upstream)
+        dialer.connect(client: context.channel, route: route, clientEndpoint: client) { [self] upstream, backend in
+            glue(context: context, upstream: upstream, backend: backend)
         }
     }
 

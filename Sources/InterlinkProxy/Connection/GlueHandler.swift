@@ -12,12 +12,20 @@ final class GlueHandler {
     private var context: ChannelHandlerContext?
     private var pendingRead = false
     private var closing = false
+    /// Where the bytes this side reads are counted, once per read batch (no atomic per read).
+    private let stats: BackendStats?
+    private let readsFromClient: Bool
+    private var unreportedBytes = 0
 
-    init() {}
+    init(stats: BackendStats?, readsFromClient: Bool) {
+        self.stats = stats
+        self.readsFromClient = readsFromClient
+    }
 
-    static func matchedPair() -> (GlueHandler, GlueHandler) {
-        let first = GlueHandler()
-        let second = GlueHandler()
+    /// The client-side half first, then the backend-side half.
+    static func matchedPair(counting stats: BackendStats? = nil) -> (GlueHandler, GlueHandler) {
+        let first = GlueHandler(stats: stats, readsFromClient: true)
+        let second = GlueHandler(stats: stats, readsFromClient: false)
         first.partner = second
         second.partner = first
         return (first, second)
@@ -62,7 +70,7 @@ extension GlueHandler {
 }
 
 extension GlueHandler: ChannelDuplexHandler {
-    typealias InboundIn = NIOAny
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = NIOAny
     typealias OutboundOut = NIOAny
 
@@ -76,14 +84,23 @@ extension GlueHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        unreportedBytes += unwrapInboundIn(data).readableBytes
         partner?.partnerWrite(data)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        reportBytes()
         partner?.partnerFlush()
     }
 
+    private func reportBytes() {
+        guard unreportedBytes > 0 else { return }
+        stats?.addBytes(unreportedBytes, fromClient: readsFromClient)
+        unreportedBytes = 0
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        reportBytes()
         partner?.partnerClosed()
         context.fireChannelInactive()
     }

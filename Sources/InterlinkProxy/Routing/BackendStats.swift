@@ -7,6 +7,8 @@ public final class BackendStats: Sendable {
     private let activeCounter = ManagedAtomic<Int>(0)
     private let totalCounter = ManagedAtomic<Int>(0)
     private let failedCounter = ManagedAtomic<Int>(0)
+    private let receivedCounter = ManagedAtomic<Int>(0)
+    private let sentCounter = ManagedAtomic<Int>(0)
     /// Told how long each successful dial took (the connect-latency histogram).
     private let connectObserver: (@Sendable (Duration) -> Void)?
 
@@ -20,6 +22,15 @@ public final class BackendStats: Sendable {
     public var total: Int { totalCounter.load(ordering: .relaxed) }
     /// Dials to the backend that failed.
     public var failedDials: Int { failedCounter.load(ordering: .relaxed) }
+    /// Bytes received from clients and forwarded to the backend.
+    public var bytesReceived: Int { receivedCounter.load(ordering: .relaxed) }
+    /// Bytes the backend answered, sent on to clients.
+    public var bytesSent: Int { sentCounter.load(ordering: .relaxed) }
+
+    /// Adds bytes forwarded one way: from the client (`fromClient`) or to it.
+    func addBytes(_ count: Int, fromClient: Bool) {
+        (fromClient ? receivedCounter : sentCounter).wrappingIncrement(by: count, ordering: .relaxed)
+    }
 
     func connected(after duration: Duration) {
         connectObserver?(duration)
