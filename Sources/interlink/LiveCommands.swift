@@ -60,19 +60,9 @@ struct DrainCommand: AsyncParsableCommand {
         abstract: "Take a backend out of new traffic without stopping it (open connections go on).",
         discussion: "Example: interlink drain backend 127.0.1.11:9000; undo with interlink undrain backend 127.0.1.11:9000")
 
-    @Argument(help: "What to drain: backend.")
-    var kind: String
+    @OptionGroup var target: BackendTarget
 
-    @Argument(help: "The backend address, IP:PORT.")
-    var address: String
-
-    @OptionGroup var apiOptions: APIOptions
-
-    func validate() throws {
-        guard kind == "backend" else { throw ValidationError("only backends can be drained: interlink drain backend IP:PORT") }
-    }
-
-    func run() async throws { try await setDrained(address, true, apiOptions) }
+    func run() async throws { try await setDrained(target, true) }
 }
 
 struct UndrainCommand: AsyncParsableCommand {
@@ -81,7 +71,14 @@ struct UndrainCommand: AsyncParsableCommand {
         abstract: "Put a drained backend back into rotation.",
         discussion: "Example: interlink undrain backend 127.0.1.11:9000")
 
-    @Argument(help: "What to undrain: backend.")
+    @OptionGroup var target: BackendTarget
+
+    func run() async throws { try await setDrained(target, false) }
+}
+
+/// `backend IP:PORT` and the agent to ask, as `drain` and `undrain` take them.
+struct BackendTarget: ParsableArguments {
+    @Argument(help: "What to change: backend.")
     var kind: String
 
     @Argument(help: "The backend address, IP:PORT.")
@@ -90,14 +87,13 @@ struct UndrainCommand: AsyncParsableCommand {
     @OptionGroup var apiOptions: APIOptions
 
     func validate() throws {
-        guard kind == "backend" else { throw ValidationError("only backends can be undrained: interlink undrain backend IP:PORT") }
+        guard kind == "backend" else { throw ValidationError("only backends can be drained or undrained: interlink drain backend IP:PORT") }
     }
-
-    func run() async throws { try await setDrained(address, false, apiOptions) }
 }
 
-private func setDrained(_ address: String, _ isDrained: Bool, _ options: APIOptions) async throws {
-    let (status, body) = try await options.client().send(.POST, isDrained ? "/v1/backends/drain" : "/v1/backends/undrain", json: ["address": address])
+private func setDrained(_ target: BackendTarget, _ isDrained: Bool) async throws {
+    let address = target.address
+    let (status, body) = try await target.apiOptions.client().send(.POST, isDrained ? "/v1/backends/drain" : "/v1/backends/undrain", json: ["address": address])
     guard status == 200 else { throw AgentClientError("not changed: \(body)") }
     print("backend \(address) \(isDrained ? "drained: no new connections" : "back in rotation")")
 }

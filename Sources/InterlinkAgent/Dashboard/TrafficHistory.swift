@@ -30,9 +30,7 @@ final class TrafficHistory: Service, Sendable {
     private func sample() async {
         var previous: [String: [String: Int]] = [:]
         while (try? await Task.sleep(for: .seconds(1))) != nil {
-            let snapshot = await reconciler.metricsSnapshot()
-            var totals: [String: [String: Int]] = [:]
-            for share in snapshot.shares { totals[share.service, default: [:]][share.cluster] = share.opened }
+            let totals = await reconciler.connectionTotals()
             let now = Date().timeIntervalSince1970
             let before = previous
             samples.withLockedValue { samples in

@@ -28,9 +28,9 @@ struct MeshExport: Service {
                     while (try? await Task.sleep(for: period)) != nil {
                         do {
                             try await exporter.renew()
-                            health.withLockedValue { $0 = StoreHealth(lastExport: Date(), lastError: nil) }
+                            recordHealth(nil)
                         } catch {
-                            health.withLockedValue { $0.lastError = "\(error)" }
+                            recordHealth(error)
                             logger.warning("export lease renewal failed", metadata: ["error": "\(error)"])
                         }
                     }
@@ -39,15 +39,22 @@ struct MeshExport: Service {
         }
     }
 
+    /// A successful write makes the store healthy; a failure keeps the last success's time.
+    private func recordHealth(_ error: Error?) {
+        health.withLockedValue { health in
+            if let error { health.lastError = "\(error)" } else { health = StoreHealth(lastExport: Date(), lastError: nil) }
+        }
+    }
+
     private func syncUntilDone() async {
         var delay = Duration.milliseconds(200)
         while !Task.isCancelled {
             do {
                 try await exporter.sync(await reconciler.exportedServices())
-                health.withLockedValue { $0 = StoreHealth(lastExport: Date(), lastError: nil) }
+                recordHealth(nil)
                 return
             } catch {
-                health.withLockedValue { $0.lastError = "\(error)" }
+                recordHealth(error)
                 logger.warning("export to the kvstore failed; retrying", metadata: ["error": "\(error)", "retry-in": "\(delay)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))

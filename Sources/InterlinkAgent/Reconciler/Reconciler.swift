@@ -190,7 +190,7 @@ public actor Reconciler {
         let before = services[index].spec
         services[index].spec = next
         let summary = changes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "(removed)")" }.joined(separator: ", ")
-        changes.isEmpty ? () : self.changes.record("annotate", service: "\(name)", detail: summary)
+        if !changes.isEmpty { self.changes.record("annotate", service: "\(name)", detail: summary) }
         if before.healthCheck.kind != next.healthCheck.kind || before.healthCheck.rise != next.healthCheck.rise || before.healthCheck.fall != next.healthCheck.fall {
             for port in services[index].ports {
                 for backend in port.backends {
@@ -373,6 +373,22 @@ public actor Reconciler {
                 service: service.spec.name, frontend: port.frontend, backends: routeBackends(selection.eligible, of: service),
                 fallback: routeBackends(fallback, of: service), algorithm: service.spec.algorithm, affinity: affinityStores[port.frontend])
         }
+    }
+
+    /// Connections opened so far per service and cluster, from the backends' counters: what
+    /// the dashboard samples every second, without merging or selecting anything.
+    public func connectionTotals() -> [String: [String: Int]] {
+        var totals: [String: [String: Int]] = [:]
+        for service in services {
+            var counted: Set<SocketEndpoint> = []  // once per backend, local first (as the merge keeps it)
+            for port in service.ports {
+                for backend in port.backends + remoteBackends(of: service, port: port) where counted.insert(backend.endpoint).inserted {
+                    guard let counters = stats[BackendKey(service: service.spec.name, endpoint: backend.endpoint)] else { continue }
+                    totals["\(service.spec.name)", default: [:]][backend.cluster.rawValue, default: 0] += counters.total
+                }
+            }
+        }
+        return totals
     }
 
     private func routeBackends(_ backends: [Backend], of service: LocalService) -> [RouteBackend] {
