@@ -25,6 +25,9 @@ public final class Agent: Sendable {
     private let apiPort: AsyncStream<Int>
     private let meshPort: AsyncStream<Int>
     private let exportNotifier: AsyncStream<Void>.Continuation?
+    /// The etcd client of `--kvstore etcd`, shut down when the agent stops (with TLS it owns an
+    /// HTTP client that must be).
+    private let ownEtcd: EtcdClient?
 
     struct PassiveFailure: Sendable {
         var service: ServiceName
@@ -75,15 +78,17 @@ public final class Agent: Sendable {
         let (meshPortStream, meshPortContinuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         self.meshPort = meshPortStream
         let ownStore: (any KVStore)?
+        var ownEtcd: EtcdClient?
         switch settings.kvstore {
         case .none:
             ownStore = nil
         case .etcd(let endpoints, let tls):
             do {
-                ownStore = try tls.map { try EtcdClient(endpoints: endpoints, tls: $0) } ?? EtcdClient(endpoints: endpoints)
+                ownEtcd = try tls.map { try EtcdClient(endpoints: endpoints, tls: $0) } ?? EtcdClient(endpoints: endpoints)
             } catch {
                 throw AgentError.storeUnavailable(endpoints.joined(separator: ","), "the TLS files cannot be used: \(error)")
             }
+            ownStore = ownEtcd
         case .embedded(let embedded):
             let store: EmbeddedStore
             do {
@@ -103,6 +108,7 @@ public final class Agent: Sendable {
                     logger.info("embedded store serving", metadata: ["mesh-listen": "\(embedded.listen.ip):\(port)", "data-dir": "\(embedded.dataDirectory)"])
                 }))
         }
+        self.ownEtcd = ownEtcd
         let live = LiveChanges(reconciler: reconciler, store: ownStore, cluster: settings.clusterName, manifests: manifests, logger: logger)
         services.append(LiveRestore(live: live))
         let traffic = TrafficHistory(reconciler: reconciler)
@@ -155,9 +161,11 @@ public final class Agent: Sendable {
             }
         } catch {
             await proxy.stopAccepting()
+            await ownEtcd?.shutdown()
             try? await group.shutdownGracefully()
             throw error
         }
+        await ownEtcd?.shutdown()
         try? await group.shutdownGracefully()
     }
 

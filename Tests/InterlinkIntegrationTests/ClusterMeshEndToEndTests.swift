@@ -73,7 +73,7 @@ struct ClusterMeshEndToEndTests {
             await mesh.shutdown()
             throw error
         }
-        await mesh.shutdown()
+        #expect(await mesh.shutdown().isEmpty, "every agent stops cleanly on SIGTERM")
     }
 
     @Test("shared=false consumes but exports nothing; a service global in one cluster only stays local elsewhere; bad remote data is counted and skipped", arguments: StoreKind.allCases)
@@ -132,7 +132,7 @@ struct ClusterMeshEndToEndTests {
         }
         await rogueBackend.stop()
         await rogue.stop()
-        await mesh.shutdown()
+        #expect(await mesh.shutdown().isEmpty, "every agent stops cleanly on SIGTERM")
     }
 
     @Test("disconnect drains everywhere; a crashed cluster stays cached (ejected on dial failure), or goes after the cache TTL; its restart resyncs", arguments: StoreKind.allCases)
@@ -153,7 +153,7 @@ struct ClusterMeshEndToEndTests {
             try Mesh.interlink(["disconnect", mesh.north.apiURL, mesh.east.apiURL])
             try Mesh.interlink(["disconnect", mesh.north.apiURL, mesh.west.apiURL])
             for cluster in [mesh.east, mesh.west] {
-                #expect(await waitUntil(.seconds(3)) {
+                #expect(await waitUntil(.seconds(10)) {
                     (try? await tallyBackends(cluster.frontend(8021), 60)).map { MeshCluster.clusters(of: $0) == ["east", "west"] } ?? false
                 }, "\(cluster.name) drained north")
             }
@@ -193,7 +193,7 @@ struct ClusterMeshEndToEndTests {
             await mesh.shutdown()
             throw error
         }
-        await mesh.shutdown()
+        #expect(await mesh.shutdown().isEmpty, "every agent stops cleanly on SIGTERM")
     }
 }
 

@@ -13,16 +13,16 @@ struct MeshTLSTests {
         defer { tls.remove() }
         let etcd = try await EtcdServer(tls: tls)
         defer { etcd.stop() }
-        let client = try EtcdClient(endpoints: [etcd.clientURL], tls: tls.clientFiles, requestTimeout: .seconds(2))
+        let client = try EtcdClient(endpoints: [etcd.clientURL], tls: tls.clientFiles, requestTimeout: .seconds(10))
         try await client.put("tls/k", value: [1])
         #expect(try await client.range("tls/k").kvs.count == 1)
         await client.shutdown()
-        let anonymous = try EtcdClient(endpoints: [etcd.clientURL], tls: EtcdTLSFiles(trustedCAFile: tls.caCert, certFile: nil, keyFile: nil), requestTimeout: .seconds(2))
+        let anonymous = try EtcdClient(endpoints: [etcd.clientURL], tls: EtcdTLSFiles(trustedCAFile: tls.caCert, certFile: nil, keyFile: nil), requestTimeout: .seconds(10))
         await #expect(throws: KVStoreError.self) { try await anonymous.range("tls/k") }
         await anonymous.shutdown()
     }
 
-    @Test("an agent exports into a TLS etcd, and another agent follows it through a cluster file with TLS keys")
+    @Test("an agent exports into a TLS etcd, and another agent follows it through a cluster file with TLS keys; both stop cleanly")
     func agentsOverTLS() async throws {
         let tls = try TLSFixture()
         defer { tls.remove() }
@@ -56,6 +56,8 @@ struct MeshTLSTests {
             secure.stop()
             throw error
         }
+        #expect(await mesh.east.shutdown() == 0, "the agent using the TLS etcd stops cleanly on SIGTERM")
+        #expect(await mesh.west.shutdown() == 0, "the agent following it over TLS too")
         await mesh.shutdown()
         secure.stop()
     }

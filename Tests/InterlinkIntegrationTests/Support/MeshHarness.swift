@@ -101,14 +101,20 @@ final class MeshCluster: @unchecked Sendable {
     func stopBackends() async { for backend in backends { await backend.stop() } }
     func startBackends() async throws { for backend in backends { try await backend.start() } }
 
-    func shutdown() async {
+    /// Stops the agent with SIGTERM, its backends and its etcd; returns the agent's exit status
+    /// (nil if it was not running).
+    @discardableResult
+    func shutdown() async -> Int32? {
+        var status: Int32?
         if let process, process.isRunning {
             process.terminate()
             process.waitUntilExit()
+            status = process.terminationStatus
         }
         await stopBackends()
         etcd?.stop()
         try? FileManager.default.removeItem(at: dataDir.deletingLastPathComponent())
+        return status
     }
 
     func clusters() async throws -> ClustersDocument { try await getJSON("/v1/clusters") }
@@ -148,7 +154,15 @@ struct Mesh {
         try Self.interlink(["connect", "--timeout", "20s"] + all.map(\.apiURL))
     }
 
-    func shutdown() async { for cluster in all { await cluster.shutdown() } }
+    /// Stops every cluster; returns the agents that did not exit 0 on SIGTERM, with their status.
+    @discardableResult
+    func shutdown() async -> [String: Int32] {
+        var unclean: [String: Int32] = [:]
+        for cluster in all {
+            if let status = await cluster.shutdown(), status != 0 { unclean[cluster.name] = status }
+        }
+        return unclean
+    }
 
     /// Runs `interlink ARGS`; throws with its output if it fails.
     @discardableResult
