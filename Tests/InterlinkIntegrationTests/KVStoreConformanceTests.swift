@@ -151,7 +151,7 @@ struct KVStoreConformanceTests {
     func failover(kind: StoreKind) async throws {
         try await Self.withStore(kind) { _, url in
             let dead = "http://127.0.0.1:\(try await freePort())"
-            let etcd = EtcdClient(endpoints: [dead, url], requestTimeout: .seconds(2))
+            let etcd = EtcdClient(endpoints: [dead, url], requestTimeout: .seconds(10))
             try await etcd.put("k", value: [1])
             #expect(try await etcd.range("k").kvs.count == 1)
             let nowhere = EtcdClient(endpoints: [dead], requestTimeout: .seconds(1))

@@ -87,8 +87,9 @@ struct MeshAffinityTests {
         let global = try await Self.setUp(subnet: 45, annotations: [ServiceAnnotations.global: "true"])
         await global.agent.agent.reconciler.removeRemote(Self.west)
         #expect(await global.agent.backend(global.remote.endpoint) == nil, "the disconnected cluster's backend is gone")
-        // Remote changes are published within the coalescing window (50 ms when idle).
-        #expect(await waitUntil(.milliseconds(500)) { (try? await tallyBackends(global.manifest.frontend, 20)) == ["local": 20] })
+        // Remote changes are published within the coalescing window (50 ms when idle); the deadline
+        // is generous because CI machines run many tests at once (latency is measured in the benchmark).
+        #expect(await waitUntil(.seconds(5)) { (try? await tallyBackends(global.manifest.frontend, 20)) == ["local": 20] })
         try await Self.tearDown(global)
     }
 }

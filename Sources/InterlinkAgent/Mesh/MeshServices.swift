@@ -153,8 +153,10 @@ struct RemoteClusters: Service {
     private func follow(_ config: RemoteClusterConfig) async {
         let store: EtcdClient
         do {
-            store = try config.tls.map { try EtcdClient(endpoints: config.endpoints, tls: $0, requestTimeout: .seconds(2)) }
-                ?? EtcdClient(endpoints: config.endpoints, requestTimeout: .seconds(2))
+            // The connect timeout (2 s) finds a black-holed endpoint; the request timeout (5 s, the
+            // default) leaves a loaded remote store time to answer a large list.
+            store = try config.tls.map { try EtcdClient(endpoints: config.endpoints, tls: $0) }
+                ?? EtcdClient(endpoints: config.endpoints)
         } catch {
             await roster.setProblem(config.name.rawValue, "TLS files of \(config.name) cannot be used: \(error)")
             return
