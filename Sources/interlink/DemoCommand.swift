@@ -49,6 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("connected. Watch it live in a browser: \(demo.east.api)/  (the dashboard)")
         print("or: interlink explain default/echo --api \(demo.east.api)")
         print("traffic: new connections to east's frontend \(demo.east.frontend), one every \(interval); share per cluster each second:\n")
+        fflush(nil)  // live through a pipe (`interlink demo | tee`), where stdout is block-buffered
 
         let phases: [DemoPhase] = [
             DemoPhase(title: "affinity none", expectation: "both clusters", action: { try await demo.annotate("none") }, check: { $0.share("east") > 0.15 && $0.share("west") > 0.15 && $0.failed == 0 }),
@@ -60,6 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
         var results: [(DemoPhase, DemoTally, DemoTally)] = []
         for (index, phase) in phases.enumerated() {
             print("phase \(index + 1) of \(phases.count): \(phase.title) (expect \(phase.expectation))")
+            fflush(nil)
             try await phase.action()
             var whole = DemoTally()
             var settled = DemoTally()
@@ -81,6 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
                 // The first second absorbs the change itself (health checks need `rise` passes to bring a backend back).
                 if secondIndex > 1 { settled.add(second) }
                 print("  \(second.line)")
+                fflush(nil)
             }
             results.append((phase, whole, settled))
         }

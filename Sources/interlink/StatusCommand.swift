@@ -40,6 +40,7 @@ struct StatusCommand: AsyncParsableCommand {
                 lastProgress = progress
                 guard ContinuousClock.now < deadline else {
                     print(render(document))
+                    fflush(nil)  // progress stays live through a pipe
                     throw AgentClientError("not every remote cluster connected within \(waitDuration): \(waiting.map(\.name).joined(separator: ", "))")
                 }
                 try await Task.sleep(for: .milliseconds(250))
