@@ -261,10 +261,18 @@ def scale(binary, mode, clusters, services, backends):
         update_ms = (event["timestamp"] - t) * 1000
         time.sleep(1)
         cpu_update = cpu_seconds(agent.pid) - cpu0
+        # Prometheus scrapes: the first registers every service × cluster series, later ones update them.
+        scrapes = []
+        for _ in range(2):
+            t = time.time()
+            with urllib.request.urlopen(api + "/metrics", timeout=120) as response:
+                size = len(response.read())
+            scrapes.append(round(time.time() - t, 2))
         return {"mode": mode, "clusters": clusters, "services": services, "backends_per_service": backends,
                 "remote_backends": clusters * services * backends, "write_seconds": round(write_seconds, 1),
                 "sync_seconds": round(sync_seconds, 2), "rss_mib": round(rss / 1024, 1), "peak_rss_mib": round(peak / 1024, 1),
-                "update_ms": round(update_ms, 2), "update_cpu_ms_incl_1s_idle": round(cpu_update * 1000, 1)}
+                "update_ms": round(update_ms, 2), "update_cpu_ms_incl_1s_idle": round(cpu_update * 1000, 1),
+                "metrics_scrape_seconds": scrapes, "metrics_bytes": size}
     finally:
         procs.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -48,6 +48,21 @@ struct MetricsTests {
             #expect((Self.value(text, #"interlink_connect_failures_total{service="default/echo",cluster="east"}"#) ?? 0) >= 1)
             #expect(Self.value(text, #"interlink_service_failover{service="default/echo"}"#) == 1)
             #expect(!text.contains("127.0.0.1:"), "no client address in any label")
+            let typeLines = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
+            #expect(Set(typeLines).count == typeLines.count, "each family is declared once")
+            #expect(typeLines.contains("# TYPE interlink_connect_duration_seconds histogram"))
+
+            // A disconnected cluster's state goes with it (its connect-latency histogram, which is
+            // history, stays); the counters of the local cluster stay.
+            try Mesh.interlink(["disconnect", mesh.east.apiURL, mesh.west.apiURL])
+            #expect(await waitUntil(.seconds(10)) {
+                (try? await Self.scrape(mesh.east)).map { scrape in
+                    !scrape.split(separator: "\n").contains { $0.contains(#"cluster="west""#) && !$0.hasPrefix("interlink_connect_duration_seconds") }
+                } ?? false
+            }, "no state series of west is left")
+            text = try await Self.scrape(mesh.east)
+            #expect(Self.value(text, #"interlink_connect_duration_seconds_count{service="default/echo",cluster="west"}"#) == 20)
+            #expect(Self.value(text, #"interlink_connections_opened_total{service="default/echo",cluster="east"}"#) == 40)
         } catch {
             await mesh.shutdown()
             throw error

@@ -52,7 +52,7 @@ enum AgentAPI {
             let text = await context.metrics.render(reconciler: context.reconciler, remotes: await context.roster.statuses())
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
         router.get("/v1/traffic") { _, _ -> Response in
             try json(context.traffic.document())
