@@ -57,7 +57,15 @@ public enum ClusterMeshDirectory {
         public var name: String
         /// The content, to notice a change.
         public var text: String
-        public var config: Result<RemoteClusterConfig, ClusterMeshConfigError>
+        var path: String
+        var unreadable: ClusterMeshConfigError?
+
+        /// The parsed content: parsed when asked, since the folder is read every 250 ms and
+        /// only changed files need it (a mesh may have 254 of them).
+        public var config: Result<RemoteClusterConfig, ClusterMeshConfigError> {
+            if let unreadable { return .failure(unreadable) }
+            return Result { () throws(ClusterMeshConfigError) in try RemoteClusterConfig.parse(file: name, text: text, path: path) }
+        }
     }
 
     /// Reads every file (hidden ones skipped, as Kubernetes' `..data` links are); a file that
@@ -74,11 +82,9 @@ public enum ClusterMeshDirectory {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                return File(name: file, text: "", config: .failure(ClusterMeshConfigError("\(path) cannot be read as UTF-8 text")))
+                return File(name: file, text: "", path: path, unreadable: ClusterMeshConfigError("\(path) cannot be read as UTF-8 text"))
             }
-            return File(name: file, text: text, config: Result { () throws(ClusterMeshConfigError) in
-                try RemoteClusterConfig.parse(file: file, text: text, path: path)
-            })
+            return File(name: file, text: text, path: path)
         }
     }
 

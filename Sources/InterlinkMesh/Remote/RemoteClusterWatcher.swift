@@ -25,7 +25,10 @@ public actor RemoteClusterWatcher {
     public func report() -> Status {
         var report = status
         report.services = cache.services.count
-        report.backends = Set(cache.services.values.flatMap { $0.backends.values.flatMap { $0.map(\.endpoint) } }).count
+        if countedBackends == nil {
+            countedBackends = Set(cache.services.values.flatMap { $0.backends.values.flatMap { $0.map(\.endpoint) } }).count
+        }
+        report.backends = countedBackends ?? 0
         report.invalidEntries = cache.invalidEntries
         report.lastInvalid = cache.lastInvalid.map { "\($0)" }
         return report
@@ -37,7 +40,12 @@ public actor RemoteClusterWatcher {
     private let cacheTTL: Duration?
     private let logger: Logger
     private let onChange: @Sendable (RemoteServiceCache) async -> Void
-    public private(set) var cache: RemoteServiceCache
+    public private(set) var cache: RemoteServiceCache {
+        didSet { countedBackends = nil }
+    }
+    /// The distinct backends of `cache`, counted once per change rather than per report (the
+    /// status is polled; a cluster may export thousands of backends).
+    private var countedBackends: Int?
     public private(set) var status = Status()
 
     public init(
