@@ -11,6 +11,14 @@ struct MetricsTests {
         return String(buffer: try await response.body.collect(upTo: 16 << 20))
     }
 
+    /// New connections per cluster summed over `GET /v1/traffic`'s samples of `service`.
+    static func trafficShares(_ cluster: MeshCluster, _ service: String) async throws -> [String: Int] {
+        struct Sample: Decodable { var clusters: [String: Int] }
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: cluster.apiURL + "/v1/traffic"), timeout: .seconds(5))
+        let document = try JSONDecoder().decode([String: [Sample]].self, from: Data(try await response.body.collect(upTo: 16 << 20).readableBytesView))
+        return (document[service] ?? []).reduce(into: [:]) { sums, sample in sums.merge(sample.clusters, uniquingKeysWith: +) }
+    }
+
     /// The value of the series whose line starts with `series` (name and labels as emitted).
     static func value(_ text: String, _ series: String) -> Double? {
         text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
@@ -27,6 +35,11 @@ struct MetricsTests {
             for cluster in [mesh.east, mesh.west] { #expect(await cluster.waitHealthy()) }
             try Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
             _ = try await tallyBackends(mesh.east.frontend(8051), 40)
+
+            // The dashboard's history (sampled every second) counts the same connections.
+            let counted = await waitUntil(.seconds(5)) { (try? await Self.trafficShares(mesh.east, "default/echo")) == ["east": 40] }
+            let shares = try? await Self.trafficShares(mesh.east, "default/echo")
+            #expect(counted, "\(String(describing: shares))")
 
             var text = try await Self.scrape(mesh.east)
             #expect(Self.value(text, #"interlink_connections_opened_total{service="default/echo",cluster="east"}"#) == 40, "\(text.prefix(3000))")

@@ -11,7 +11,7 @@ final class TrafficHistory: Service, Sendable {
     struct Sample: Codable, Sendable {
         /// Seconds since 1970.
         var time: Double
-        /// Cluster → new connections in that second.
+        /// Cluster → new connections in that second (clusters with none are left out).
         var clusters: [String: Int]
     }
 
@@ -35,15 +35,20 @@ final class TrafficHistory: Service, Sendable {
             let before = previous
             samples.withLockedValue { samples in
                 for (service, clusters) in totals {
-                    guard let earlier = before[service] else { continue }
+                    // A service or cluster new since the last sample starts from 0: its
+                    // tally was made with it.
+                    let earlier = before[service] ?? [:]
                     var delta: [String: Int] = [:]
-                    for (cluster, total) in clusters { delta[cluster] = max(0, total - (earlier[cluster] ?? 0)) }
+                    // Clusters with no new connection are left out (the page reads them as 0):
+                    // a service may have 255 clusters and three minutes of samples.
+                    for (cluster, total) in clusters where total > earlier[cluster] ?? 0 { delta[cluster] = total - (earlier[cluster] ?? 0) }
                     samples[service, default: []].append(Sample(time: now, clusters: delta))
                     if samples[service]!.count > Self.length { samples[service]!.removeFirst() }
                 }
                 for service in samples.keys where totals[service] == nil { samples[service] = nil }
             }
-            previous = totals
+            // Kept for services that went: if one comes back, its tally goes on from there.
+            previous.merge(totals) { $1 }
         }
     }
 

@@ -18,6 +18,7 @@ public actor Reconciler {
     private let logger: Logger
     private var health: [BackendKey: BackendHealth] = [:]
     private var stats: [BackendKey: BackendStats] = [:]
+    private var tallies = ConnectionTallies()
     private var affinityStores: [SocketEndpoint: ClientAffinityStore] = [:]
     /// What each connected cluster exports.
     private(set) var remotes: [ClusterName: RemoteServiceCache] = [:]
@@ -63,29 +64,35 @@ public actor Reconciler {
         self.logger = logger
         var health: [BackendKey: BackendHealth] = [:]
         var stats: [BackendKey: BackendStats] = [:]
+        var tallies = ConnectionTallies()
         var affinityStores: [SocketEndpoint: ClientAffinityStore] = [:]
-        Self.adoptState(for: services, cluster: cluster, observers: observers, health: &health, stats: &stats, affinityStores: &affinityStores)
+        Self.adoptState(
+            for: services, cluster: cluster, observers: observers, health: &health, stats: &stats, tallies: &tallies, affinityStores: &affinityStores)
         self.health = health
         self.stats = stats
+        self.tallies = tallies
         self.affinityStores = affinityStores
     }
 
     private func adoptState(for services: [LocalService]) {
-        Self.adoptState(for: services, cluster: cluster, observers: observers, health: &health, stats: &stats, affinityStores: &affinityStores)
+        Self.adoptState(
+            for: services, cluster: cluster, observers: observers, health: &health, stats: &stats, tallies: &tallies, affinityStores: &affinityStores)
     }
 
     /// Creates the health, statistics and session-affinity state of services' backends and
     /// frontends that have none yet.
     private static func adoptState(
         for services: [LocalService], cluster: ClusterName, observers: Observers, health: inout [BackendKey: BackendHealth],
-        stats: inout [BackendKey: BackendStats], affinityStores: inout [SocketEndpoint: ClientAffinityStore]
+        stats: inout [BackendKey: BackendStats], tallies: inout ConnectionTallies, affinityStores: inout [SocketEndpoint: ClientAffinityStore]
     ) {
         for service in services {
             for port in service.ports {
                 for backend in port.backends {
                     let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
                     if health[key] == nil { health[key] = BackendHealth(rise: service.spec.healthCheck.rise, fall: service.spec.healthCheck.fall) }
-                    stats[key] = stats[key] ?? BackendStats(connectObserver: observers.connectLatency(service.spec.name, cluster))
+                    if stats[key] == nil {
+                        stats[key] = BackendStats(tally: tallies.tally(service.spec.name, cluster, observers: observers))
+                    }
                 }
                 if case .clientIP(let timeout) = service.spec.sessionAffinity, affinityStores[port.frontend] == nil {
                     affinityStores[port.frontend] = ClientAffinityStore(timeout: timeout)
@@ -378,23 +385,13 @@ public actor Reconciler {
     /// Connections opened so far per service and cluster, from the backends' counters: what
     /// the dashboard samples every second, without merging or selecting anything.
     public func connectionTotals() -> [String: [String: Int]] {
-        var totals: [String: [String: Int]] = [:]
-        for service in services {
-            var counted: Set<SocketEndpoint> = []  // once per backend, local first (as the merge keeps it)
-            for port in service.ports {
-                for backend in port.backends + remoteBackends(of: service, port: port) where counted.insert(backend.endpoint).inserted {
-                    guard let counters = stats[BackendKey(service: service.spec.name, endpoint: backend.endpoint)] else { continue }
-                    totals["\(service.spec.name)", default: [:]][backend.cluster.rawValue, default: 0] += counters.total
-                }
-            }
-        }
-        return totals
+        tallies.totals(of: services.map(\.spec.name))
     }
 
     private func routeBackends(_ backends: [Backend], of service: LocalService) -> [RouteBackend] {
         backends.compactMap { backend in
             let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
-            let counters = stats[key] ?? BackendStats(connectObserver: observers.connectLatency(service.spec.name, backend.cluster))
+            let counters = stats[key] ?? BackendStats(tally: tallies.tally(service.spec.name, backend.cluster, observers: observers))
             stats[key] = counters
             return try? RouteBackend(endpoint: backend.endpoint, cluster: backend.cluster, stats: counters)
         }

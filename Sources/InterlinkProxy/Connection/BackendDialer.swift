@@ -38,8 +38,7 @@ struct BackendDialer {
             .whenComplete { result in
                 switch result {
                 case .success(let upstream):
-                    backend.stats.connected(after: .nanoseconds((NIODeadline.now() - started).nanoseconds))
-                    backend.stats.connectionOpened()
+                    backend.stats.connectionOpened(after: .nanoseconds((NIODeadline.now() - started).nanoseconds))
                     upstream.closeFuture.whenComplete { _ in backend.stats.connectionClosed() }
                     guard client.isActive else {
                         upstream.close(promise: nil)

@@ -9,11 +9,12 @@ public final class BackendStats: Sendable {
     private let failedCounter = ManagedAtomic<Int>(0)
     private let receivedCounter = ManagedAtomic<Int>(0)
     private let sentCounter = ManagedAtomic<Int>(0)
-    /// Told how long each successful dial took (the connect-latency histogram).
-    private let connectObserver: (@Sendable (Duration) -> Void)?
+    /// Counts this backend's connections in its service and cluster too, and takes their
+    /// connect times.
+    private let tally: ConnectionTally?
 
-    public init(connectObserver: (@Sendable (Duration) -> Void)? = nil) {
-        self.connectObserver = connectObserver
+    public init(tally: ConnectionTally? = nil) {
+        self.tally = tally
     }
 
     /// Connections open to the backend now.
@@ -32,13 +33,11 @@ public final class BackendStats: Sendable {
         (fromClient ? receivedCounter : sentCounter).wrappingIncrement(by: count, ordering: .relaxed)
     }
 
-    func connected(after duration: Duration) {
-        connectObserver?(duration)
-    }
-
-    func connectionOpened() {
+    /// A dial succeeded after `connectTime`: the connection is open.
+    func connectionOpened(after connectTime: Duration) {
         activeCounter.wrappingIncrement(ordering: .relaxed)
         totalCounter.wrappingIncrement(ordering: .relaxed)
+        tally?.connectionOpened(after: connectTime)
     }
 
     func connectionClosed() {
