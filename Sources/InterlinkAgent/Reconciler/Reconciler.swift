@@ -37,6 +37,7 @@ public actor Reconciler {
     private var flushScheduled = false
     private var lastRemoteFlush = ContinuousClock.now - .seconds(1)
     private var lastRemoteFlushCostPerService = Duration.zero
+    private var lastRemoteArrival = ContinuousClock.now
     /// Remote backends in the routes last built, per service (shown in `/v1/clusters`).
     private var routedRemoteBackends: [ServiceName: Int] = [:]
 
@@ -45,6 +46,8 @@ public actor Reconciler {
         routedRemoteBackends.values.reduce(0, +)
     }
     public static let remoteCoalescing = Duration.milliseconds(50)
+    /// A burst of remote changes is over when none has come for this long.
+    public static let remoteQuiet = Duration.milliseconds(100)
 
     /// Hooks for metrics: a connect-latency recorder per service and cluster, and the delay
     /// between a remote update's arrival and its publication.
@@ -275,18 +278,24 @@ public actor Reconciler {
             pendingRemote[service.spec.name, default: []].append(
                 (kind, remote, "\(remote) now offers \(count(new[service.spec.name])) backends (was \(count(old[service.spec.name])))", .now))
         }
-        guard !pendingRemote.isEmpty, !flushScheduled else { return }
+        guard !pendingRemote.isEmpty else { return }
+        lastRemoteArrival = .now
+        guard !flushScheduled else { return }
         let sinceLast = ContinuousClock.now - lastRemoteFlush
         // The window grows with the cost of a publication, so that a burst (many clusters
-        // syncing at once) spends at most about a fifth of the time republishing.
+        // syncing at once) spends at most about a fifth of the time republishing; once the
+        // burst is over (no change for `remoteQuiet`), what is pending is published at once.
         let window = max(Self.remoteCoalescing, lastRemoteFlushCostPerService * (4 * pendingRemote.count))
         if sinceLast >= window {
             flushRemoteChanges()
         } else {
             flushScheduled = true
-            Task { [delay = window - sinceLast] in
-                try? await Task.sleep(for: delay)
-                await self.flushRemoteChanges()
+            let deadline = lastRemoteFlush + window
+            Task {
+                while ContinuousClock.now < min(deadline, lastRemoteArrival + Self.remoteQuiet) {
+                    try? await Task.sleep(until: min(deadline, lastRemoteArrival + Self.remoteQuiet))
+                }
+                flushRemoteChanges()
             }
         }
     }
