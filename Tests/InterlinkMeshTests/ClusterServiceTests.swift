@@ -59,7 +59,19 @@ struct ClusterServiceTests {
         BadEntry(name: "wrong cluster ID", json: ciliumJSON.replacingOccurrences(of: "\"clusterID\":2", with: "\"clusterID\":9"), reason: "has clusterID 9"),
         BadEntry(name: "bad backend IP", json: ciliumJSON.replacingOccurrences(of: "10.0.0.2", with: "10.0.0.300"), reason: "is not an IP address"),
         BadEntry(name: "not a service key", json: ciliumJSON, key: "cilium/state/services/v1/west/echo", reason: "not a service key"),
+        BadEntry(name: "port not a number", json: ciliumJSON.replacingOccurrences(of: #""Port":8080"#, with: #""Port":"8080""#),
+                 reason: "field 'backends.10.0.0.2.http.Port' has the wrong type"),
+        BadEntry(name: "port out of range", json: ciliumJSON.replacingOccurrences(of: #""Port":8080"#, with: #""Port":70000"#),
+                 reason: "field 'backends.10.0.0.2.http.Port'"),
     ]
+
+    @Test("maps Go wrote as null (a nil map) or left out are empty: a service with no backends")
+    func nullMapsAreEmpty() throws {
+        let json = #"{"cluster":"west","clusterID":2,"namespace":"default","name":"echo","includeExternal":true,"shared":true,"backends":null,"labels":null}"#
+        let service = try Self.decode(json)
+        #expect(service.backends.isEmpty)
+        #expect(service.isGlobal)
+    }
 
     @Test("invalid remote entries are refused with a reason naming the key", arguments: badEntries)
     func invalidEntries(_ entry: BadEntry) {

@@ -47,6 +47,8 @@ extension ClusterService {
         case DecodingError.keyNotFound(let key, _): "field '\(key.stringValue)' is missing"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty:
+            "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has an invalid value (\(context.debugDescription))"
         case DecodingError.dataCorrupted: "not valid JSON"
         default: "\(error)"
         }
