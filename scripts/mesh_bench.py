@@ -13,7 +13,8 @@ scale: one agent with 100 global services follows 254 remote clusters (IDs 2-255
   Measures the time until every cluster is synced, the agent's resident memory, and the
   latency and CPU of one update once synced.
 """
-import argparse, base64, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse
+import base64, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 import urllib.request
 
 def b64(text):
@@ -240,13 +241,19 @@ def scale(binary, mode, clusters, services, backends):
         t = time.time()
         agent, api, _ = start_agent(procs, binary, work, "local", 1, 92, manifests, "embedded", extra=["--clustermesh-config", mesh_dir])
         expected = services * backends
+        progress = {"failures": 0, "timeline": []}
         def synced():
             document = http(api + "/v1/clusters", timeout=30)
             done = [r for r in document["remotes"] if r["connected"] and r["services"] == services and r["backends"] == expected]
+            progress["failures"] = sum(r["failures"] for r in document["remotes"])
+            progress["timeline"].append((round(time.time() - t, 1), len(done), document["local"]["remoteBackendsRouted"],
+                                         sorted({(r.get("lastError") or r.get("problem") or "")[:80] for r in document["remotes"]} - {""})))
             # Synced = every cluster listed, and every remote backend in the routes new connections use.
             return len(done) == clusters and document["local"]["remoteBackendsRouted"] == clusters * services * backends
         wait_for(synced, 300, 0.1)
         sync_seconds = time.time() - t
+        if os.environ.get("MESH_BENCH_TRACE"):
+            for entry in progress["timeline"]: print("  trace", entry, file=sys.stderr)
         time.sleep(2)
         rss, peak = rss_kib(agent.pid)
         # One update: one backend of one service of one cluster changes.
@@ -270,7 +277,7 @@ def scale(binary, mode, clusters, services, backends):
             scrapes.append(round(time.time() - t, 2))
         return {"mode": mode, "clusters": clusters, "services": services, "backends_per_service": backends,
                 "remote_backends": clusters * services * backends, "write_seconds": round(write_seconds, 1),
-                "sync_seconds": round(sync_seconds, 2), "rss_mib": round(rss / 1024, 1), "peak_rss_mib": round(peak / 1024, 1),
+                "sync_seconds": round(sync_seconds, 2), "failed_attempts_during_sync": progress["failures"], "rss_mib": round(rss / 1024, 1), "peak_rss_mib": round(peak / 1024, 1),
                 "update_ms": round(update_ms, 2), "update_cpu_ms_incl_1s_idle": round(cpu_update * 1000, 1),
                 "metrics_scrape_seconds": scrapes, "metrics_bytes": size}
     finally:
