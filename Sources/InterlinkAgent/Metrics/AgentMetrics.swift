@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import InterlinkCore
 import NIOConcurrencyHelpers
@@ -34,10 +35,16 @@ public final class AgentMetrics: Sendable {
     public var observers: Reconciler.Observers {
         var observers = Reconciler.Observers()
         // A histogram is registered on the first connection of its service and cluster, not
-        // with the backend: registering a label set copies the registry's family (O(label
-        // sets)), which for every backend of 254 remote clusters made the sync quadratic.
+        // when its backends appear: registering a label set copies the registry's family
+        // (O(label sets)), which for 254 remote clusters made the sync quadratic. Then it is
+        // kept by the closure, so a connection takes neither a lock nor a lookup.
         observers.connectLatency = { service, cluster in
-            { [self] duration in connectHistogram(ServiceCluster(service: service, cluster: cluster)).record(duration) }
+            let histogram = ManagedAtomicLazyReference<DurationHistogram>()
+            return { [self] duration in
+                let recorder = histogram.load()
+                    ?? histogram.storeIfNilThenLoad(connectHistogram(ServiceCluster(service: service, cluster: cluster)))
+                recorder.record(duration)
+            }
         }
         let applied = registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(
