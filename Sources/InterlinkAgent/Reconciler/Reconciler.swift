@@ -391,8 +391,8 @@ public actor Reconciler {
         }
     }
 
-    /// Connections opened so far per service and cluster, from the backends' counters: what
-    /// the dashboard samples every second, without merging or selecting anything.
+    /// Connections opened so far per service and cluster, from their tallies: what the
+    /// dashboard samples every second, without visiting any backend.
     public func connectionTotals() -> [String: [String: Int]] {
         tallies.totals(of: services.map(\.spec.name))
     }
