@@ -28,8 +28,7 @@ struct AnnotateCommand: AsyncParsableCommand {
     @OptionGroup var apiOptions: APIOptions
 
     func validate() throws {
-        guard kind == "service" || kind == "services" || kind == "svc" else { throw ValidationError("only services can be annotated: interlink annotate service NAMESPACE/NAME KEY=VALUE") }
-        guard service.split(separator: "/").count == 2 else { throw ValidationError("\(service): give the service as NAMESPACE/NAME, e.g. default/echo") }
+        try validateServiceTarget(kind: kind, service: service, usage: "only services can be annotated: interlink annotate service NAMESPACE/NAME KEY=VALUE")
         guard !changes.isEmpty else { throw ValidationError("give at least one KEY=VALUE or KEY-") }
         for change in changes where !(change.contains("=") || change.hasSuffix("-")) {
             throw ValidationError("\(change): expected KEY=VALUE to set or KEY- to remove")
@@ -91,6 +90,12 @@ struct BackendTarget: ParsableArguments {
     }
 }
 
+/// `service NAMESPACE/NAME`, as `annotate` and `delete` take it (kubectl's spellings of the kind).
+private func validateServiceTarget(kind: String, service: String, usage: String) throws {
+    guard ["service", "services", "svc"].contains(kind) else { throw ValidationError(usage) }
+    guard service.split(separator: "/").count == 2 else { throw ValidationError("\(service): give the service as NAMESPACE/NAME, e.g. default/echo") }
+}
+
 private func setDrained(_ target: BackendTarget, _ isDrained: Bool) async throws {
     let address = target.address
     let (status, body) = try await target.apiOptions.client().send(.POST, isDrained ? "/v1/backends/drain" : "/v1/backends/undrain", json: ["address": address])
@@ -148,8 +153,7 @@ struct DeleteCommand: AsyncParsableCommand {
     @OptionGroup var apiOptions: APIOptions
 
     func validate() throws {
-        guard kind == "service" || kind == "svc" else { throw ValidationError("only services can be deleted: interlink delete service NAMESPACE/NAME") }
-        guard service.split(separator: "/").count == 2 else { throw ValidationError("\(service): give the service as NAMESPACE/NAME, e.g. default/echo") }
+        try validateServiceTarget(kind: kind, service: service, usage: "only services can be deleted: interlink delete service NAMESPACE/NAME")
     }
 
     func run() async throws {

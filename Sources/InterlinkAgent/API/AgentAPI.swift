@@ -83,15 +83,14 @@ enum AgentAPI {
         }
         router.post("/v1/services/:namespace/:name/annotations") { request, requestContext -> Response in
             try authorize(request, context)
-            let name = ServiceName(namespace: requestContext.parameters.get("namespace") ?? "", name: requestContext.parameters.get("name") ?? "")
+            let name = serviceName(requestContext)
             struct Body: Decodable {
                 var set: [String: String]?
                 var remove: [String]?
             }
-            let data = try await request.body.collect(upTo: 1 << 20)
-            guard let body = try? JSONDecoder().decode(Body.self, from: Data(data.readableBytesView)), body.set != nil || body.remove != nil else {
-                throw HTTPError(.badRequest, message: "expected {\"set\": {KEY: VALUE}, \"remove\": [KEY]}")
-            }
+            let expected = "expected {\"set\": {KEY: VALUE}, \"remove\": [KEY]}"
+            let body = try await decodeBody(Body.self, request, limit: 1 << 20, expected: expected)
+            guard body.set != nil || body.remove != nil else { throw HTTPError(.badRequest, message: expected) }
             var changes: [String: String?] = [:]
             for (key, value) in body.set ?? [:] { changes[key] = .some(value) }
             for key in body.remove ?? [] { changes[key] = .some(nil) }
@@ -107,11 +106,10 @@ enum AgentAPI {
         }
         router.post("/v1/manifests") { request, _ -> Response in
             try authorize(request, context)
-            let data = try await request.body.collect(upTo: 16 << 20)
             struct Body: Decodable { var files: [LiveChanges.Overrides.File] }
-            guard let files = try? JSONDecoder().decode(Body.self, from: Data(data.readableBytesView)).files, !files.isEmpty else {
-                throw HTTPError(.badRequest, message: "expected {\"files\": [{\"name\": FILE, \"yaml\": TEXT}, ...]}")
-            }
+            let expected = "expected {\"files\": [{\"name\": FILE, \"yaml\": TEXT}, ...]}"
+            let files = try await decodeBody(Body.self, request, limit: 16 << 20, expected: expected).files
+            guard !files.isEmpty else { throw HTTPError(.badRequest, message: expected) }
             do {
                 return try json(["applied": try await context.live.apply(files)])
             } catch let errors as ManifestErrors {
@@ -122,7 +120,7 @@ enum AgentAPI {
         }
         router.delete("/v1/services/:namespace/:name") { request, requestContext -> Response in
             try authorize(request, context)
-            let name = ServiceName(namespace: requestContext.parameters.get("namespace") ?? "", name: requestContext.parameters.get("name") ?? "")
+            let name = serviceName(requestContext)
             do {
                 try await context.live.delete(name)
             } catch let error as LiveChangeError {
@@ -133,9 +131,9 @@ enum AgentAPI {
         for (path, isDrained) in [("/v1/backends/drain", true), ("/v1/backends/undrain", false)] {
             router.post(RouterPath(path)) { request, _ -> Response in
                 try authorize(request, context)
-                let data = try await request.body.collect(upTo: 1 << 16)
-                guard let body = try? JSONDecoder().decode([String: String].self, from: Data(data.readableBytesView)), let address = body["address"] else {
-                    throw HTTPError(.badRequest, message: "expected {\"address\": \"IP:PORT\"}")
+                let expected = "expected {\"address\": \"IP:PORT\"}"
+                guard let address = try await decodeBody([String: String].self, request, limit: 1 << 16, expected: expected)["address"] else {
+                    throw HTTPError(.badRequest, message: expected)
                 }
                 guard let endpoint = SocketEndpoint(address) else {
                     throw HTTPError(.badRequest, message: "address: \(address) is not IP:PORT (e.g. 127.0.1.11:9000 or [::1]:9000)")
@@ -188,6 +186,20 @@ enum AgentAPI {
                 storeEndpoints: settings.meshAdvertise ?? endpoints, globalServices: await context.reconciler.globalServiceCount(),
                 remoteBackendsRouted: await context.reconciler.remoteBackendsInRoutes()),
             remotes: await context.roster.statuses())
+    }
+
+    /// A request's JSON body; 400 with `expected` (the shape it should have) if it is not that.
+    private static func decodeBody<Body: Decodable>(_ type: Body.Type, _ request: Request, limit: Int, expected: String) async throws -> Body {
+        let data = try await request.body.collect(upTo: limit)
+        guard let body = try? JSONDecoder().decode(type, from: Data(data.readableBytesView)) else {
+            throw HTTPError(.badRequest, message: expected)
+        }
+        return body
+    }
+
+    /// The service named by a `/v1/services/:namespace/:name` path.
+    private static func serviceName(_ requestContext: BasicRequestContext) -> ServiceName {
+        ServiceName(namespace: requestContext.parameters.get("namespace") ?? "", name: requestContext.parameters.get("name") ?? "")
     }
 
     private static func meshDirectory(_ context: Context) throws -> String {

@@ -88,15 +88,8 @@ actor LiveChanges {
                         overrides.deleted = []
                     }
                 }
-                for (service, changes) in saved.annotations.sorted(by: { $0.key < $1.key }) {
-                    guard let name = ServiceName(parsing: service) else { continue }
-                    do {
-                        try await reconciler.annotate(name, changes)
-                        overrides.annotations[service] = changes
-                    } catch {
-                        logger.warning("a saved annotation change no longer applies; dropped", metadata: ["service": "\(service)", "error": "\(error)"])
-                    }
-                }
+                overrides.annotations = saved.annotations
+                await reapplyAnnotations()
                 for address in saved.drained {
                     if let endpoint = SocketEndpoint(address), await reconciler.setDrained(endpoint, true, evenIfUnknown: true) {
                         overrides.drained.append(address)
@@ -159,11 +152,17 @@ actor LiveChanges {
         try await save()
     }
 
-    /// After the services were rebuilt from manifests, the `annotate` changes go back on.
+    /// After the services were rebuilt from manifests (or at start), the `annotate` changes go
+    /// back on; one that no longer applies (service gone, value now invalid) is dropped.
     private func reapplyAnnotations() async {
         for (service, changes) in overrides.annotations.sorted(by: { $0.key < $1.key }) {
-            guard let name = ServiceName(parsing: service) else { continue }
-            _ = try? await reconciler.annotate(name, changes)
+            do {
+                guard let name = ServiceName(parsing: service) else { throw LiveChangeError.unreadableName(service) }
+                try await reconciler.annotate(name, changes)
+            } catch {
+                overrides.annotations[service] = nil
+                logger.warning("a saved annotation change no longer applies; dropped", metadata: ["service": "\(service)", "error": "\(error)"])
+            }
         }
     }
 
@@ -195,10 +194,12 @@ actor LiveChanges {
 /// A live change that cannot be made.
 enum LiveChangeError: Error, CustomStringConvertible {
     case noSuchService(ServiceName)
+    case unreadableName(String)
 
     var description: String {
         switch self {
         case .noSuchService(let name): "no service \(name) on this agent (list them with: interlink services)"
+        case .unreadableName(let text): "\(text) is not NAMESPACE/NAME"
         }
     }
 }
