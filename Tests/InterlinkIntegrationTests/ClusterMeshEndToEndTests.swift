@@ -63,7 +63,10 @@ struct ClusterMeshEndToEndTests {
                 (try? await tallyBackends(mesh.east.frontend(8002), 20)).map { MeshCluster.clusters(of: $0) == ["east"] } ?? false
             })
 
-            // remote with every remote backend down: east uses its own, with no error.
+            // remote with every remote backend down: east uses its own, with no error. The
+            // remote service checks east's returned backends on its own schedule: once they
+            // are up there too, not one connection may fail.
+            #expect(await mesh.east.localBackendsUp(within: .seconds(5)))
             await mesh.west.stopBackends()
             await mesh.north.stopBackends()
             let fallback = await hammer(mesh.east.frontend(8003), for: Self.failoverBound)

@@ -101,6 +101,16 @@ final class MeshCluster: @unchecked Sendable {
     func stopBackends() async { for backend in backends { await backend.stop() } }
     func startBackends() async throws { for backend in backends { try await backend.start() } }
 
+    /// Waits until this agent's health checks have every one of its own backends up, in every
+    /// service (each service checks its backends on its own schedule).
+    func localBackendsUp(within timeout: Duration) async -> Bool {
+        await waitUntil(timeout) {
+            guard let services = try? await services().services else { return false }
+            let own = services.flatMap(\.frontends).flatMap(\.backends).filter { $0.cluster == name }
+            return !own.isEmpty && own.allSatisfy { $0.health == "up" }
+        }
+    }
+
     /// Stops the agent with SIGTERM, its backends and its etcd; returns the agent's exit status
     /// (nil if it was not running).
     @discardableResult
