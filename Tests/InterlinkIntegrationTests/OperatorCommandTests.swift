@@ -82,7 +82,7 @@ struct OperatorCommandTests {
             try mesh.east.startAgent()
             #expect(await mesh.east.waitHealthy())
             let api = ["--api", mesh.east.apiURL]
-            #expect(try await tallyBackends(mesh.east.frontend(8071), 10).count == 2)
+            #expect(try await tallyBackends(mesh.east.frontend(8071), 40).count == 2, "both backends of first answer")
 
             // A second service on a new port: listening at once.
             var second = TestManifest(
@@ -105,7 +105,7 @@ struct OperatorCommandTests {
             clash.port = 8071  // the frontend of `first`
             let conflict = try InterlinkProcess.run(["apply", "-f", try clash.write()] + api)
             #expect(conflict.status == 1 && conflict.stderr.contains("already used by Service default/first"), "\(conflict.stderr)")
-            #expect(try await tallyBackends(mesh.east.frontend(8071), 10).count == 2)
+            #expect(try await tallyBackends(mesh.east.frontend(8071), 40).count == 2, "both backends of first answer")
 
             // Delete: the frontend stops listening.
             #expect(try Mesh.interlink(["delete", "service", "default/first"] + api).contains("deleted"))
@@ -144,7 +144,7 @@ struct OperatorCommandTests {
             #expect(anonymous.status == 1 && anonymous.stderr.contains("Authorization: Bearer"), "\(anonymous.stderr)")
             let wrong = try InterlinkProcess.run(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", wrongFile.path] + api)
             #expect(wrong.status == 1)
-            #expect(try await tallyBackends(mesh.east.frontend(8081), 20).count == 2, "nothing was drained")
+            #expect(try await tallyBackends(mesh.east.frontend(8081), 40).count == 2, "nothing was drained")
             try Mesh.interlink(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", tokenFile.path] + api)
             #expect(try await tallyBackends(mesh.east.frontend(8081), 20) == ["east-b2": 20])
         } catch {
