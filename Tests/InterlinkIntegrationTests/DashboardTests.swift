@@ -38,6 +38,12 @@ struct DashboardTests {
             for cluster in [mesh.east, mesh.west] { try cluster.startAgent() }
             for cluster in [mesh.east, mesh.west] { #expect(await cluster.waitHealthy()) }
             try Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
+            // Traffic starts once east routes to west's backends too, so that both clusters have
+            // a share in the chart's last seconds however slowly a loaded machine gets there.
+            #expect(await waitUntil(.seconds(10)) {
+                let backends = ((try? await mesh.east.services().services) ?? []).flatMap(\.frontends).flatMap(\.backends)
+                return backends.filter { $0.cluster == "west" && $0.eligible }.count == 2
+            }, "east routes to west's two backends")
             let traffic = Task { await hammer(mesh.east.frontend(8061), for: .seconds(20)) }
             defer { traffic.cancel() }
             // The agent samples new connections per cluster every second.
@@ -53,7 +59,7 @@ struct DashboardTests {
             for cluster in ["east", "west"] {
                 let share = dom.firstMatch(of: try Regex("data-share-cluster=\"\(cluster)\"><span[^>]*></span>\(cluster) (\\d+)%"))
                 let percent = share.flatMap { Int($0.output[1].substring ?? "") } ?? 0
-                #expect(percent > 0, "\(cluster) takes a share of the traffic")
+                #expect(percent > 0, "\(cluster) takes a share of the traffic: \(dom.firstMatch(of: /data-share-cluster[^\n]{0,300}/).map { String($0.output) } ?? "no legend")")
             }
             for index in 1...2 {
                 for cluster in [mesh.east, mesh.west] {
