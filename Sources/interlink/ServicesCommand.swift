@@ -77,7 +77,8 @@ struct ExplainCommand: AsyncParsableCommand {
         if let change = found.lastChange {
             let age = Date().timeIntervalSince1970 - change.timestamp
             let cluster = change.cluster.map { " (\($0))" } ?? ""
-            print("since \(change.time) (\(ageText(age)) ago): \(change.kind)\(cluster): \(change.detail)")
+            let backend = change.backend.flatMap { change.detail.contains($0) ? nil : " \($0)" } ?? ""
+            print("since \(change.time) (\(ageText(age)) ago): \(change.kind)\(cluster)\(backend): \(change.detail)")
         } else {
             print("unchanged since the agent started")
         }

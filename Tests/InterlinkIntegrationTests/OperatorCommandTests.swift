@@ -39,6 +39,8 @@ struct OperatorCommandTests {
             let drainedBackend = mesh.west.backendEndpoint(1).description
             try Mesh.interlink(["drain", "backend", drainedBackend] + api)
             #expect(try await tallyBackends(mesh.east.frontend(8041), 30) == ["west-b2": 30])
+            let afterDrain = try Mesh.interlink(["explain", "default/echo"] + api)
+            #expect(afterDrain.contains("): drain \(drainedBackend): taken out of new traffic by an operator"), "explain says since when: \(afterDrain)")
             let unknown = try InterlinkProcess.run(["drain", "backend", "127.0.99.99:1"] + api)
             #expect(unknown.status == 1 && unknown.stderr.contains("not a backend"), "\(unknown.stderr)")
 

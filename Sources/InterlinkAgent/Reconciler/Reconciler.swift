@@ -230,7 +230,11 @@ public actor Reconciler {
         }
         guard !affected.isEmpty || evenIfUnknown else { return false }
         if isDrained { drained.insert(endpoint) } else { drained.remove(endpoint) }
-        changes.record(isDrained ? "drain" : "undrain", backend: "\(endpoint)", detail: isDrained ? "taken out of new traffic by an operator" : "back in rotation")
+        // One event per service it serves, so that `explain` of each says since when.
+        let kind = isDrained ? "drain" : "undrain"
+        let detail = isDrained ? "taken out of new traffic by an operator" : "back in rotation"
+        if affected.isEmpty { changes.record(kind, backend: "\(endpoint)", detail: detail) }
+        for service in affected { changes.record(kind, service: "\(service.spec.name)", backend: "\(endpoint)", detail: detail) }
         for service in affected { proxy.publish(routes(of: service)) }
         exportNotifier?.yield()
         return true
