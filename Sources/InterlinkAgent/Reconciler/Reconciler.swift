@@ -234,8 +234,10 @@ public actor Reconciler {
         let kind = isDrained ? "drain" : "undrain"
         let detail = isDrained ? "taken out of new traffic by an operator" : "back in rotation"
         if affected.isEmpty { changes.record(kind, backend: "\(endpoint)", detail: detail) }
-        for service in affected { changes.record(kind, service: "\(service.spec.name)", backend: "\(endpoint)", detail: detail) }
-        for service in affected { proxy.publish(routes(of: service)) }
+        for service in affected {
+            changes.record(kind, service: "\(service.spec.name)", backend: "\(endpoint)", detail: detail)
+            proxy.publish(routes(of: service))
+        }
         exportNotifier?.yield()
         return true
     }
