@@ -171,12 +171,12 @@ struct ClusterMeshEndToEndTests {
             let westDuring = await hammer(mesh.west.frontend(8021), for: .seconds(1))
             #expect(westDuring.failures == 0, "\(westDuring)")
             #expect(!MeshCluster.clusters(of: try await tallyBackends(mesh.west.frontend(8021), 60)).contains("north"))
-            let westView = try await mesh.west.services().services.flatMap(\.frontends).flatMap(\.backends)
+            let westView = try await mesh.west.backends()
             #expect(westView.filter { $0.cluster == "north" }.count == 2, "north's backends are still cached in west")
             #expect(westView.filter { $0.cluster == "north" }.allSatisfy { !$0.eligible })
             // east has a 2 s cache TTL: north's backends go.
             #expect(await waitUntil(.seconds(8)) {
-                ((try? await mesh.east.services().services.flatMap(\.frontends).flatMap(\.backends)) ?? []).allSatisfy { $0.cluster != "north" }
+                ((try? await mesh.east.backends()) ?? []).allSatisfy { $0.cluster != "north" }
             })
 
             // North comes back: everyone resyncs, with each backend listed once.
@@ -185,7 +185,7 @@ struct ClusterMeshEndToEndTests {
             #expect(await mesh.north.waitHealthy())
             for cluster in [mesh.east, mesh.west] {
                 #expect(await waitUntil(.seconds(15)) {
-                    let backends = ((try? await cluster.services().services.flatMap(\.frontends).flatMap(\.backends)) ?? []).map(\.address)
+                    let backends = ((try? await cluster.backends()) ?? []).map(\.address)
                     return backends.count == 6 && Set(backends).count == 6
                 }, "\(cluster.name) resynced north")
                 #expect(await waitUntil(.seconds(15)) {

@@ -30,9 +30,7 @@ struct MetricsTests {
         // Active checks every 10 minutes: only failed dials notice east's backends die, so the
         // failover below is always counted as failed dials, however slowly a loaded machine
         // gets from stopping the backends to the first connection.
-        let annotations = [
-            "service.cilium.io/global": "true", "service.cilium.io/affinity": "local", "interlink.io/health-check-interval": "10m",
-        ]
+        let annotations = ClusterMeshEndToEndTests.global.merging(["service.cilium.io/affinity": "local", "interlink.io/health-check-interval": "10m"]) { $1 }
         for cluster in [mesh.east, mesh.west] {
             try cluster.addService("echo", port: 8051, annotations: annotations)
         }

@@ -105,8 +105,7 @@ final class MeshCluster: @unchecked Sendable {
     /// service (each service checks its backends on its own schedule).
     func localBackendsUp(within timeout: Duration) async -> Bool {
         await waitUntil(timeout) {
-            guard let services = try? await services().services else { return false }
-            let own = services.flatMap(\.frontends).flatMap(\.backends).filter { $0.cluster == name }
+            let own = ((try? await backends()) ?? []).filter { $0.cluster == name }
             return !own.isEmpty && own.allSatisfy { $0.health == "up" }
         }
     }
@@ -129,6 +128,8 @@ final class MeshCluster: @unchecked Sendable {
 
     func clusters() async throws -> ClustersDocument { try await getJSON("/v1/clusters") }
     func services() async throws -> ServicesDocument { try await getJSON("/v1/services") }
+    /// Every backend of every frontend of every service, as `/v1/services` lists them.
+    func backends() async throws -> [ServicesDocument.Backend] { try await services().services.flatMap(\.frontends).flatMap(\.backends) }
 
     private func getJSON<Document: Decodable>(_ path: String) async throws -> Document {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: apiURL + path), timeout: .seconds(5))
