@@ -79,7 +79,6 @@ public final class ProxyServer: Sendable {
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: settings.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 open.wrappingIncrement(ordering: .relaxed)

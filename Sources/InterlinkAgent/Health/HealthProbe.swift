@@ -9,7 +9,6 @@ enum HealthProbe {
     static func run(_ kind: HealthCheckSpec.Kind, endpoint: SocketEndpoint, timeout: Duration, group: EventLoopGroup) async -> String? {
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount.nanoseconds(timeout.nanoseconds))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
         switch kind {
         case .none:
             return nil

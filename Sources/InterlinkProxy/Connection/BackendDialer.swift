@@ -31,7 +31,6 @@ struct BackendDialer {
         let started = NIODeadline.now()
         ClientBootstrap(group: client.eventLoop)
             .connectTimeout(TimeAmount(settings.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(to: backend.socketAddress)
             .assumeIsolated()
