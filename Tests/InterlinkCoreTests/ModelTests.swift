@@ -43,10 +43,13 @@ struct ModelTests {
 
     @Test("durations in Go syntax", arguments: [("2s", 2000), ("500ms", 500), ("1m30s", 90000), ("1.5h", 5_400_000)])
     func durations(_ text: String, _ milliseconds: Int64) throws {
+        #expect(try DurationText.parse("8760h") == DurationText.maximum)
         #expect(try DurationText.parse(text) == .milliseconds(milliseconds))
     }
 
-    @Test("bad durations are refused", arguments: ["", "2", "s", "2x", "1d", "-"])
+    @Test("bad durations are refused, and so are durations past one year instead of overflowing", arguments: [
+        "", "2", "s", "2x", "1d", "-", "99999999999s", "1e300s", "8761h", "8760h1s", "5000h5000h", String(repeating: "9", count: 400) + "s",
+    ])
     func badDurations(_ text: String) {
         #expect(throws: InvalidValue.self) { try DurationText.parse(text) }
     }

@@ -3,6 +3,9 @@ import InterlinkCore
 
 /// Reads manifests from a file or a directory (every `*.yaml` / `*.yml` below it, in name order).
 public enum ManifestLoader {
+    /// The largest manifest file read, as for `POST /v1/manifests`.
+    public static let maximumFileBytes = 16 << 20
+
     /// The validated manifests; throws `ManifestErrors` listing every problem of every file.
     public static func load(path: String) throws -> ManifestSet {
         let files = try manifestFiles(at: path)
@@ -11,9 +14,9 @@ public enum ManifestLoader {
         for file in files {
             let text: String
             do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
+                text = try readText(file)
             } catch {
-                problems.append(ManifestProblem(file: file, document: nil, field: "", message: "cannot be read as UTF-8 text: \(error.localizedDescription)"))
+                problems.append(ManifestProblem(file: file, document: nil, field: "", message: "\(error)"))
                 continue
             }
             let (parsed, fileProblems) = ManifestParser.parse(yaml: text, file: file)
@@ -23,6 +26,22 @@ public enum ManifestLoader {
         problems += set.crossDocumentProblems()
         guard problems.isEmpty else { throw ManifestErrors(problems) }
         return set
+    }
+
+    /// A file's text: at most `maximumFileBytes` (read no further, so a device or a growing
+    /// file cannot exhaust memory), valid UTF-8.
+    static func readText(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw LoadError("cannot be opened for reading: check that it exists and its permissions") }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: maximumFileBytes + 1)) ?? Data()
+        guard data.count <= maximumFileBytes else { throw LoadError("is larger than \(maximumFileBytes >> 20) MiB: split it into several files") }
+        guard let text = String(data: data, encoding: .utf8) else { throw LoadError("is not UTF-8 text") }
+        return text
+    }
+
+    struct LoadError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
     }
 
     public static func manifestFiles(at path: String) throws -> [String] {

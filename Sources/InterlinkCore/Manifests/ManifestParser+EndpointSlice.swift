@@ -30,6 +30,10 @@ extension ManifestParser {
         var endpoints: [EndpointSpec] = []
         var valid = true
         if let node = root["endpoints"], !FieldReader.isNull(node), let list = reader.sequence(node, at: "endpoints") {
+            if list.count > maximumEndpointsPerSlice {
+                reader.problem(at: "endpoints", node: node, "has \(list.count) entries: an EndpointSlice holds at most \(maximumEndpointsPerSlice) (Kubernetes' limit); split them over several slices")
+                valid = false
+            }
             for (index, entryNode) in list.enumerated() {
                 if let endpoint = parseEndpoint(entryNode, field: "endpoints[\(index)]", addressType: addressType, reader: &reader) {
                     endpoints.append(endpoint)
@@ -41,6 +45,10 @@ extension ManifestParser {
 
         var ports: [String: UInt16] = [:]
         if let node = root["ports"], !FieldReader.isNull(node), let list = reader.sequence(node, at: "ports") {
+            if list.count > maximumPortsPerSlice {
+                reader.problem(at: "ports", node: node, "has \(list.count) entries: an EndpointSlice has at most \(maximumPortsPerSlice) ports (Kubernetes' limit)")
+                valid = false
+            }
             for (index, entryNode) in list.enumerated() {
                 let field = "ports[\(index)]"
                 guard let entry = reader.mapping(entryNode, at: field) else { valid = false; continue }
@@ -75,6 +83,9 @@ extension ManifestParser {
         if let listNode = entry["addresses"], let list = reader.sequence(listNode, at: "\(field).addresses") {
             if list.isEmpty {
                 reader.problem(at: "\(field).addresses", node: listNode, "is empty: an endpoint needs at least one address")
+                valid = false
+            } else if list.count > maximumAddressesPerEndpoint {
+                reader.problem(at: "\(field).addresses", node: listNode, "has \(list.count) entries: an endpoint has at most \(maximumAddressesPerEndpoint) addresses (Kubernetes' limit)")
                 valid = false
             }
             for (index, addressNode) in list.enumerated() {

@@ -4,7 +4,17 @@ import Yams
 ///
 /// Supported: `v1/Service` and `discovery.k8s.io/v1/EndpointSlice`. Unknown kinds are
 /// problems, not silently skipped. Fields Interlink does not use are ignored.
+///
+/// Bounded: a document whose nodes, with every alias expanded, number more than
+/// `maximumNodesPerDocument` is refused before it is read (a few kilobytes of nested aliases
+/// expand to billions of nodes); EndpointSlices keep Kubernetes' own limits.
 public enum ManifestParser {
+    public static let maximumNodesPerDocument = 250_000
+    /// Kubernetes' limits on an EndpointSlice (`discovery/v1` validation).
+    public static let maximumEndpointsPerSlice = 1000
+    public static let maximumAddressesPerEndpoint = 100
+    public static let maximumPortsPerSlice = 100
+
     public static func parse(yaml: String, file: String) -> (ManifestSet, [ManifestProblem]) {
         var set = ManifestSet()
         var problems: [ManifestProblem] = []
@@ -19,13 +29,38 @@ public enum ManifestParser {
         while let node = iterator.next() {
             number += 1
             var reader = FieldReader(file: file, document: number)
-            parseDocument(node, reader: &reader, into: &set)
+            if !fitsNodeLimit(node) {
+                reader.problem(at: "", node: node, "has more than \(maximumNodesPerDocument) YAML nodes once its aliases are expanded: split it into smaller documents or write the repeated parts out")
+            } else {
+                parseDocument(node, reader: &reader, into: &set)
+            }
             problems += reader.problems
         }
         if let error = iterator.error {
             problems.append(yamlProblem(error, file: file, document: number + 1))
         }
         return (set, problems)
+    }
+
+    /// Whether `node`, aliases expanded, has at most `maximumNodesPerDocument` nodes; stops
+    /// counting as soon as it has more, so an alias bomb costs no more than the limit.
+    static func fitsNodeLimit(_ node: Node) -> Bool {
+        var budget = maximumNodesPerDocument
+        var pending = [node]
+        while let next = pending.popLast() {
+            budget -= 1
+            if budget < 0 { return false }
+            switch next {
+            case .scalar, .alias: break
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    pending.append(key)
+                    pending.append(value)
+                }
+            case .sequence(let sequence): pending.append(contentsOf: sequence)
+            }
+        }
+        return true
     }
 
     static func yamlProblem(_ error: Error, file: String, document: Int?) -> ManifestProblem {

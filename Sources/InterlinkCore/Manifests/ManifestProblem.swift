@@ -30,7 +30,10 @@ public struct ManifestProblem: Error, Hashable, Sendable, CustomStringConvertibl
 }
 
 /// All the problems of a set of manifests; thrown when any exists, so nothing is accepted partially.
+///
+/// Printed with the first `shownProblems`, then how many more there are.
 public struct ManifestErrors: Error, Sendable, CustomStringConvertible {
+    public static let shownProblems = 50
     public let problems: [ManifestProblem]
 
     public init(_ problems: [ManifestProblem]) {
@@ -39,6 +42,8 @@ public struct ManifestErrors: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         let plural = problems.count == 1 ? "problem" : "problems"
-        return (["\(problems.count) \(plural) in the manifests:"] + problems.map { "  \($0)" }).joined(separator: "\n")
+        var lines = ["\(problems.count) \(plural) in the manifests:"] + problems.prefix(Self.shownProblems).map { "  \($0)" }
+        if problems.count > Self.shownProblems { lines.append("  … and \(problems.count - Self.shownProblems) more") }
+        return lines.joined(separator: "\n")
     }
 }

@@ -4,19 +4,24 @@
 /// (offset = h1 mod M, skip = h2 mod (M − 1) + 1); backends take turns claiming their next
 /// preferred free slot until the table is full, so every backend owns ⌊M/N⌋ or ⌈M/N⌉ slots.
 /// Backends are sorted first: every agent builds the same table from the same set.
+///
+/// The table has at least 100 slots per backend (the next prime above 100 × N once N passes
+/// 163), which keeps each backend's share within about 1 %. It hashes over at most
+/// `maximumBackends` (the first in address order, the same on every agent); past that a table
+/// would take tens of megabytes per frontend.
 public struct MaglevTable: Hashable, Sendable {
     public static let defaultSize = 16381
+    public static let maximumBackends = 20_000
 
     /// The backends in table order (sorted).
     public let backends: [SocketEndpoint]
     /// For each slot, an index into `backends`.
     public let slots: [UInt16]
 
-    /// - Parameter size: a prime; `defaultSize` unless the backend count calls for more.
-    public init(backends: [SocketEndpoint], size: Int = MaglevTable.defaultSize) {
-        precondition(MaglevTable.isPrime(size), "Maglev table size must be prime")
-        let sorted = Array(Set(backends)).sorted()
-        precondition(sorted.count <= Int(UInt16.max), "too many backends for one Maglev table")
+    /// - Parameter size: at least this many slots (rounded up to a prime, and to 100 per backend).
+    public init(backends: [SocketEndpoint], size requested: Int = MaglevTable.defaultSize) {
+        let sorted = Array(Array(Set(backends)).sorted().prefix(Self.maximumBackends))
+        let size = Self.size(atLeast: requested, backends: sorted.count)
         self.backends = sorted
         guard !sorted.isEmpty else {
             self.slots = []
@@ -67,6 +72,13 @@ public struct MaglevTable: Hashable, Sendable {
         bytes.append(UInt8(client.port >> 8))
         bytes.append(UInt8(client.port & 0xff))
         return StableHash.hash(bytes, seed: 0x666c_6f77)
+    }
+
+    /// The smallest prime ≥ `requested` and ≥ 100 × `backends`.
+    public static func size(atLeast requested: Int, backends: Int) -> Int {
+        var size = max(2, requested, 100 * min(backends, maximumBackends))
+        while !isPrime(size) { size += 1 }
+        return size
     }
 
     public static func isPrime(_ n: Int) -> Bool {
