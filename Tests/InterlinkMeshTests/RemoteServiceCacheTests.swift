@@ -52,3 +52,30 @@ struct RemoteServiceCacheTests {
         #expect(cache.services.isEmpty)
     }
 }
+
+extension RemoteServiceCacheTests {
+    @Test("an invalid value over a valid entry removes that entry's backends and is counted")
+    func invalidOverValid() {
+        var cache = RemoteServiceCache(cluster: Self.west, clusterID: Self.westID)
+        cache.put(key: Self.key("a"), value: Self.value("a"))
+        cache.put(key: Self.key("b"), value: Self.value("b"))
+        let invalid = cache.put(key: Self.key("a"), value: Array(#"{"cluster":"west"}"#.utf8))
+        #expect(invalid?.key == Self.key("a"))
+        #expect(cache.services.keys.map(\.name) == ["b"], "a's old backends are no longer routed")
+        #expect(cache.invalidEntries == 1)
+    }
+
+    @Test("an entry listing more than the limit of backends is skipped as invalid")
+    func tooManyBackends() throws {
+        let ports = (0...ClusterService.maximumBackends / 4).map { "\"p\($0)\":{\"Protocol\":\"TCP\",\"Port\":\(1000 + $0)}" }.joined(separator: ",")
+        let addresses = (1...4).map { "\"127.0.3.\($0)\":{\(ports)}" }.joined(separator: ",")
+        let json = """
+            {"cluster":"west","clusterID":2,"namespace":"default","name":"big","includeExternal":true,"shared":true,"backends":{\(addresses)}}
+            """
+        var cache = RemoteServiceCache(cluster: Self.west, clusterID: Self.westID)
+        let result = cache.put(key: Self.key("big"), value: Array(json.utf8))
+        let invalid = try #require(result)
+        #expect(invalid.reason.contains("more than the limit of \(ClusterService.maximumBackends)"), "\(invalid.reason)")
+        #expect(cache.services.isEmpty)
+    }
+}

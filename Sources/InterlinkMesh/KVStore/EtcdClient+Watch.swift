@@ -33,6 +33,9 @@ extension EtcdClient {
                     var pending = Data()
                     for try await chunk in response.body {
                         pending.append(contentsOf: chunk.readableBytesView)
+                        if pending.count > Self.maximumWatchLine, !pending.contains(UInt8(ascii: "\n")) {
+                            throw KVStoreError.badResponse(endpoint: endpoint, detail: "a watch message is longer than \(Self.maximumWatchLine >> 20) MiB")
+                        }
                         while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                             let line = pending[pending.startIndex..<newline]
                             pending = Data(pending[pending.index(after: newline)...])
@@ -50,6 +53,9 @@ extension EtcdClient {
             continuation.onTermination = { _ in task.cancel() }
         }
     }
+
+    /// The longest watch message read (etcd's own limit on a request is 1.5 MiB).
+    static let maximumWatchLine = 64 << 20
 
     static func parseWatchLine(_ line: Data, endpoint: String) throws -> (revision: Int64, events: [WatchEvent])? {
         let message: GatewayWire.WatchResponse

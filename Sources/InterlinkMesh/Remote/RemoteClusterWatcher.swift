@@ -104,8 +104,11 @@ public actor RemoteClusterWatcher {
             }
         }
         let listed = try await store.range(KVStoreKeys.servicesPrefix(cluster: cluster), prefix: true)
+        guard listed.revision >= 0, listed.revision < Int64.max else {
+            throw RemoteClusterError("the store of \(cluster) answered revision \(listed.revision), outside 0 to \(Int64.max - 1)")
+        }
         cache.beginResync()
-        for kv in listed.kvs { cache.put(key: kv.key, value: kv.value) }
+        for kv in listed.kvs { put(kv) }
         cache.finishResync()
         status.connected = true
         status.lastSync = Date()
@@ -116,7 +119,7 @@ public actor RemoteClusterWatcher {
             guard !batch.events.isEmpty else { continue }
             for event in batch.events {
                 switch event {
-                case .put(let kv): cache.put(key: kv.key, value: kv.value)
+                case .put(let kv): put(kv)
                 case .delete(let kv): cache.delete(key: kv.key)
                 }
             }
@@ -124,6 +127,15 @@ public actor RemoteClusterWatcher {
             await onChange(cache)
         }
         throw RemoteClusterError("watch of \(cluster) ended")
+    }
+
+    /// Caches one entry; an invalid one is logged once, naming the key and the reason.
+    private func put(_ kv: KeyValue) {
+        if let invalid = cache.put(key: kv.key, value: kv.value) {
+            logger.warning("invalid remote entry skipped; its backends are no longer routed", metadata: [
+                "cluster": "\(cluster)", "key": "\(invalid.key)", "reason": "\(invalid.reason)",
+            ])
+        }
     }
 }
 

@@ -28,16 +28,24 @@ public struct RemoteServiceCache: Hashable, Sendable {
         stale = []
     }
 
-    /// A key was written (listed or watched). Invalid values are counted and skipped; a valid
-    /// service replaces what was known under its name.
-    public mutating func put(key: String, value: [UInt8]) {
+    /// A key was written (listed or watched). A valid service replaces what was known under
+    /// its name. An invalid value is counted and returned, and it removes what the key held
+    /// before: the remote no longer vouches for those backends.
+    @discardableResult
+    public mutating func put(key: String, value: [UInt8]) -> InvalidRemoteEntry? {
         do {
             let service = try ClusterService.decodeValidated(value, key: key, cluster: cluster, clusterID: clusterID)
             services[service.name] = service
             stale.remove(service.name)
+            return nil
         } catch {
             invalidEntries += 1
             lastInvalid = error
+            if let parsed = KVStoreKeys.parseService(key), parsed.cluster == cluster.rawValue {
+                services[parsed.name] = nil
+                stale.remove(parsed.name)
+            }
+            return error
         }
     }
 

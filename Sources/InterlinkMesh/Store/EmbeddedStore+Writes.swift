@@ -53,6 +53,7 @@ extension EmbeddedStore {
     func write<Result>(_ body: (Database, inout WriteContext) throws -> Result) throws -> (Result, revision: Int64) {
         try state.withLockedValue { state in
             guard !state.closed else { throw StoreError.closed }
+            guard state.revision < Int64.max else { throw StoreError.invalid("mvcc: the store's revision has reached its maximum; restore it from a backup") }
             var context = WriteContext(revision: state.revision + 1, leases: state.leases)
             let result = try database.write { db in
                 let result = try body(db, &context)
@@ -152,9 +153,14 @@ extension EmbeddedStore {
 
     // MARK: Leases
 
+    /// etcd's `MaxLeaseTTL`: longer leases are refused (and would overflow a deadline).
+    public static let maximumLeaseTTL: Int64 = 9_000_000_000
+
     /// Grants a lease of `ttl` seconds (`id` 0: the store picks one); returns its ID.
     public func grantLease(ttl: Int64, id requested: Int64 = 0) throws -> Int64 {
         guard ttl > 0 else { throw StoreError.invalid("lease TTL must be at least 1 second, got \(ttl)") }
+        guard ttl <= Self.maximumLeaseTTL else { throw StoreError.invalid("too large lease TTL") }
+        guard requested >= 0 else { throw StoreError.invalid("lease ID must be positive, got \(requested)") }
         return try state.withLockedValue { state in
             guard !state.closed else { throw StoreError.closed }
             var id = requested

@@ -130,7 +130,9 @@ struct GatewayRequest {
         case let text as String:
             guard let value = Int64(text) else { throw StoreError.invalid("\(name): \(text) is not a 64-bit integer") }
             return value
-        case let number as NSNumber: return number.int64Value
+        case let number as NSNumber:
+            guard let value = Int64(exactly: number) else { throw StoreError.invalid("\(name): \(number) is not a 64-bit integer") }
+            return value
         case let other?: throw StoreError.invalid("\(name): expected a number, got \(other)")
         }
     }

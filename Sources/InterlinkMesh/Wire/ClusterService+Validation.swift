@@ -2,6 +2,11 @@ import Foundation
 import InterlinkCore
 
 extension ClusterService {
+    /// The most backends (address and port pairs) one remote entry may list; a larger entry is
+    /// skipped as invalid. Kubernetes caps a Service at 1,000 endpoints per EndpointSlice;
+    /// a cluster exporting more than this for one service is broken or hostile.
+    public static let maximumBackends = 10_000
+
     /// Decodes a value read under `key` from the store of `cluster` (ID `clusterID`) and checks
     /// it: valid JSON of this shape, the `cluster` field naming that cluster, namespace and name
     /// equal to the key's, the cluster ID, every IP and port. Non-TCP ports are left out.
@@ -26,6 +31,10 @@ extension ClusterService {
         }
         guard entry.clusterID == UInt32(clusterID.rawValue) else {
             throw invalid("has clusterID \(entry.clusterID) but cluster \(cluster) has ID \(clusterID)")
+        }
+        let listed = entry.backends.values.reduce(0) { $0 + $1.count }
+        guard listed <= maximumBackends else {
+            throw invalid("lists \(listed) backends, more than the limit of \(maximumBackends) per service")
         }
         var backends: [String: [Backend]] = [:]
         for (ipText, ports) in entry.backends.sorted(by: { $0.key < $1.key }) {
