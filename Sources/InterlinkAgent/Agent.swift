@@ -37,6 +37,7 @@ public final class Agent: Sendable {
 
     /// Loads and validates the manifests; throws `ManifestErrors` before anything starts.
     public init(settings: AgentSettings, logger: Logger, handleSignals: Bool = true) throws {
+        try settings.validate()
         let manifests = try ManifestLoader.load(path: settings.manifestsPath)
         if let directory = settings.clustermeshConfig, !FileManager.default.fileExists(atPath: directory) {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -44,11 +45,11 @@ public final class Agent: Sendable {
         let remoteConfigs: [RemoteClusterConfig]
         do {
             remoteConfigs = try settings.clustermeshConfig.map { try RemoteClusterConfig.load(directory: $0) } ?? []
-        } catch let error as ClusterMeshConfigError {
-            throw ClusterMeshConfigError("--clustermesh-config \(error)")
+        } catch let error as SettingsError {
+            throw SettingsError("--clustermesh-config \(error)")
         }
         if let same = remoteConfigs.first(where: { $0.name == settings.clusterName }) {
-            throw ClusterMeshConfigError("\(settings.clustermeshConfig ?? ""): \(same.name) is this cluster's own name: remove that file")
+            throw SettingsError("\(settings.clustermeshConfig ?? ""): \(same.name) is this cluster's own name: remove that file")
         }
         self.settings = settings
         self.logger = logger
@@ -61,9 +62,14 @@ public final class Agent: Sendable {
         }
         self.proxy = proxy
         let metrics = AgentMetrics()
+        var addressPolicy = BackendAddressPolicy(
+            ownListeners: [settings.apiListen: "the API"], allowedRemote: settings.backendAllowedCIDRs,
+            deniedRemote: settings.backendDeniedCIDRs, hostAddresses: Self.hostAddresses())
+        if case .embedded(let embedded) = settings.kvstore { addressPolicy.ownListeners[embedded.listen] = "the mesh port" }
         let reconciler = Reconciler(
             cluster: settings.clusterName, clusterID: settings.clusterID,
-            services: manifests.localServices(cluster: settings.clusterName), proxy: proxy, logger: logger, observers: metrics.observers)
+            services: manifests.localServices(cluster: settings.clusterName), proxy: proxy, logger: logger, observers: metrics.observers,
+            addressPolicy: addressPolicy)
         self.reconciler = reconciler
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         self.apiPort = portStream
@@ -103,6 +109,7 @@ public final class Agent: Sendable {
                     store: store, allowWrites: embedded.allowWrites, cluster: settings.clusterName.description,
                     host: embedded.listen.ip.description, port: Int(embedded.listen.port), group: group, logger: logger
                 ) { port in
+                    await reconciler.addOwnListener(SocketEndpoint(ip: embedded.listen.ip, port: UInt16(clamping: port)), "the mesh port")
                     boundMeshPort.withLockedValue { $0 = port }
                     meshPortContinuation.yield(port)
                     logger.info("embedded store serving", metadata: ["mesh-listen": "\(embedded.listen.ip):\(port)", "data-dir": "\(embedded.dataDirectory)"])
@@ -118,6 +125,7 @@ public final class Agent: Sendable {
                 traffic: traffic, storeHealth: storeHealth),
             group: group, logger: logger
         ) { port in
+            await reconciler.addOwnListener(SocketEndpoint(ip: settings.apiListen.ip, port: UInt16(clamping: port)), "the API")
             portContinuation.yield(port)
         }
         if let ownStore {
@@ -144,6 +152,12 @@ public final class Agent: Sendable {
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             cancellationSignals: [],
             logger: logger))
+    }
+
+    /// This host's interface addresses: a listener on 0.0.0.0 is reached through each of them.
+    static func hostAddresses() -> Set<IPAddress> {
+        let devices = (try? System.enumerateDevices()) ?? []
+        return Set(devices.compactMap { $0.address?.ipAddress.flatMap(IPAddress.init) })
     }
 
     /// Binds every frontend, then runs until shut down. Throws if a frontend or the API cannot bind.

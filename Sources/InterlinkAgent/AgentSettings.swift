@@ -25,6 +25,10 @@ public struct AgentSettings: Sendable {
     /// Where other clusters read this cluster's store, as `interlink connect` tells them; nil:
     /// derived from the mesh address (embedded) or the etcd endpoints.
     public var meshAdvertise: [String]?
+    /// Remote backends must be in one of these networks (`--backend-allowed-cidrs`); empty: any.
+    public var backendAllowedCIDRs: [IPNetwork] = []
+    /// Remote backends in these networks are never dialled (`--backend-denied-cidrs`).
+    public var backendDeniedCIDRs: [IPNetwork] = []
     /// Lease TTL of exported entries.
     public var exportLeaseTTL: Duration = .seconds(900)
 
@@ -35,6 +39,17 @@ public struct AgentSettings: Sendable {
         self.clusterID = clusterID
         self.manifestsPath = manifestsPath
         self.apiListen = apiListen
+    }
+}
+
+extension AgentSettings {
+    /// Refuses settings that would be unsafe to run: an API reachable from other hosts with no
+    /// token, whose open mutating calls would let anyone re-route traffic.
+    public func validate() throws(SettingsError) {
+        if !apiListen.ip.isLoopback, (apiListen.ip.unmappedIPv4?.isLoopback ?? false) == false, apiTokenFile == nil {
+            throw SettingsError(
+                "--api-listen \(apiListen) is reachable from other hosts, and without --api-token-file anyone there could change the routing: give --api-token-file FILE (a random token), or listen on a loopback address such as 127.0.0.1")
+        }
     }
 }
 
@@ -63,4 +78,10 @@ public struct EmbeddedStoreSettings: Sendable {
         self.dataDirectory = dataDirectory
         self.allowWrites = allowWrites
     }
+}
+
+/// A setting, option or configuration file that cannot be used; the agent does not start (exit 2).
+public struct SettingsError: Error, Hashable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

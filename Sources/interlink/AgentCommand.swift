@@ -77,6 +77,12 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "File holding a token that mutating API calls must present (Authorization: Bearer TOKEN).")
     var apiTokenFile: String?
 
+    @Option(help: "Networks remote backends must be in, comma-separated CIDRs such as 10.1.0.0/16 (default: any address that is not refused).")
+    var backendAllowedCidrs: String?
+
+    @Option(help: "Networks whose addresses are never dialled as remote backends, comma-separated CIDRs.")
+    var backendDeniedCidrs: String?
+
     @Option(help: "Drop an unreachable remote cluster's backends after this long (default: keep them).")
     var clustermeshCacheTTL: String?
 
@@ -134,6 +140,8 @@ struct AgentCommand: AsyncParsableCommand {
         for url in settings.meshAdvertise ?? [] where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ValidationError("--mesh-advertise: \(url) is not an http:// or https:// URL")
         }
+        settings.backendAllowedCIDRs = try Self.networks(backendAllowedCidrs, option: "--backend-allowed-cidrs")
+        settings.backendDeniedCIDRs = try Self.networks(backendDeniedCidrs, option: "--backend-denied-cidrs")
         settings.apiTokenFile = apiTokenFile
         settings.clustermeshCacheTTL = try clustermeshCacheTTL.map { try parseDuration($0, option: "--clustermesh-cache-ttl") }
         let logger = try logging.makeLogger(label: "interlink.agent")
@@ -145,7 +153,7 @@ struct AgentCommand: AsyncParsableCommand {
             printError(errors.description)
             printError("interlink agent: not started; fix the manifests (check them with: interlink validate \(manifests))")
             throw ExitCode(2)
-        } catch let error as ClusterMeshConfigError {
+        } catch let error as SettingsError {
             printError("interlink agent: not started: \(error)")
             throw ExitCode(2)
         } catch let error as AgentError {
@@ -164,6 +172,14 @@ struct AgentCommand: AsyncParsableCommand {
 }
 
 extension AgentCommand {
+    /// A comma-separated list of CIDRs; an invalid one names the option and the value.
+    static func networks(_ text: String?, option: String) throws -> [IPNetwork] {
+        guard let text else { return [] }
+        return try text.split(separator: ",").map { part in
+            do { return try IPNetwork(part.trimmingCharacters(in: .whitespaces)) } catch { throw ValidationError("\(option): \(error)") }
+        }
+    }
+
     /// `$XDG_STATE_HOME/interlink/CLUSTER`, or `~/.local/state/interlink/CLUSTER`.
     static func defaultDataDirectory(cluster: ClusterName) -> String {
         let environment = ProcessInfo.processInfo.environment

@@ -21,7 +21,8 @@ extension Reconciler {
                                 ExplainedBackend(
                                     cluster: verdict.candidate.backend.cluster.rawValue, isLocal: verdict.candidate.isLocal,
                                     state: verdict.candidate.backend.state, isHealthy: verdict.candidate.isHealthy,
-                                    isEligible: verdict.ineligibility == nil)
+                                    isEligible: verdict.ineligibility == nil, isDrained: verdict.candidate.isDrained,
+                                    isRefused: verdict.candidate.refusal != nil)
                             })
                         return ServicesDocument.Frontend(
                             address: port.frontend.description, portName: port.port.name, explanation: explanation,
@@ -33,7 +34,8 @@ extension Reconciler {
                                 return ServicesDocument.Backend(
                                     address: backend.endpoint.description, cluster: backend.cluster.rawValue,
                                     state: backend.state.rawValue, health: state.health, healthDetail: state.detail,
-                                    eligible: verdict.ineligibility == nil, reason: verdict.ineligibility?.rawValue,
+                                    eligible: verdict.ineligibility == nil,
+                                    reason: verdict.candidate.refusal.map { "refused: never dialled: \($0)" } ?? verdict.ineligibility?.rawValue,
                                     activeConnections: counters?.active ?? 0, totalConnections: counters?.total ?? 0,
                                     failedDials: counters?.failedDials ?? 0, zone: backend.zone, hostname: backend.hostname)
                             })

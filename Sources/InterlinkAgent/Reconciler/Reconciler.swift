@@ -38,6 +38,10 @@ public actor Reconciler {
     private var lastRemoteFlush = ContinuousClock.now - .seconds(1)
     private var lastRemoteFlushCostPerService = Duration.zero
     private var lastRemoteArrival = ContinuousClock.now
+    /// Which backend addresses may be dialled; its frontends are kept equal to the services'.
+    private(set) var addressPolicy: BackendAddressPolicy
+    /// The agent's listeners other than frontends (API, mesh port).
+    private var fixedListeners: [SocketEndpoint: String]
     /// Remote backends in the routes last built, per service (shown in `/v1/clusters`).
     private var routedRemoteBackends: [ServiceName: Int] = [:]
 
@@ -58,8 +62,13 @@ public actor Reconciler {
     }
     private let observers: Observers
 
-    public init(cluster: ClusterName, clusterID: ClusterID, services: [LocalService], proxy: ProxyServer, logger: Logger, observers: Observers = Observers()) {
+    public init(
+        cluster: ClusterName, clusterID: ClusterID, services: [LocalService], proxy: ProxyServer, logger: Logger, observers: Observers = Observers(),
+        addressPolicy: BackendAddressPolicy = BackendAddressPolicy()
+    ) {
         self.observers = observers
+        self.fixedListeners = addressPolicy.ownListeners
+        self.addressPolicy = Self.policy(addressPolicy, fixed: addressPolicy.ownListeners, services: services)
         self.cluster = cluster
         self.clusterID = clusterID
         self.services = services
@@ -75,6 +84,25 @@ public actor Reconciler {
         self.stats = stats
         self.tallies = tallies
         self.affinityStores = affinityStores
+    }
+
+    /// `base` with its own listeners set to `fixed` plus every frontend of `services`.
+    private static func policy(_ base: BackendAddressPolicy, fixed: [SocketEndpoint: String], services: [LocalService]) -> BackendAddressPolicy {
+        var policy = base
+        policy.ownListeners = fixed
+        for service in services {
+            for port in service.ports { policy.ownListeners[port.frontend] = "the frontend of Service \(service.spec.name)" }
+        }
+        return policy
+    }
+
+    /// Adds a listener of the agent that backends must never be (the API or mesh port, once
+    /// bound); republishes every route.
+    public func addOwnListener(_ endpoint: SocketEndpoint, _ name: String) {
+        fixedListeners[endpoint] = name
+        addressPolicy = Self.policy(addressPolicy, fixed: fixedListeners, services: services)
+        proxy.publish(routes())
+        exportNotifier?.yield()
     }
 
     private func adoptState(for services: [LocalService]) {
@@ -111,11 +139,13 @@ public actor Reconciler {
     public func replaceServices(_ next: [LocalService], reason: String) async throws {
         let previous = services
         services = next
+        addressPolicy = Self.policy(addressPolicy, fixed: fixedListeners, services: next)
         adoptState(for: next)
         do {
             try await proxy.apply(routes())
         } catch {
             services = previous
+            addressPolicy = Self.policy(addressPolicy, fixed: fixedListeners, services: previous)
             try? await proxy.apply(routes())
             throw error
         }
@@ -137,7 +167,7 @@ public actor Reconciler {
         var targets: [(key: BackendKey, spec: HealthCheckSpec)] = []
         for service in services where service.spec.healthCheck.kind != .none {
             for port in service.ports {
-                for backend in port.backends {
+                for backend in port.backends where addressPolicy.refusal(backend.endpoint, isLocal: true) == nil {
                     let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
                     if seen.insert(key).inserted { targets.append((key, service.spec.healthCheck)) }
                 }
@@ -256,7 +286,7 @@ public actor Reconciler {
     public func exportedServices() -> [ClusterService] {
         services.compactMap { service in
             ClusterService.export(service, cluster: cluster, clusterID: clusterID) { endpoint in
-                !drained.contains(endpoint) && (health[BackendKey(service: service.spec.name, endpoint: endpoint)]?.isUp ?? true)
+                !drained.contains(endpoint) && addressPolicy.refusal(endpoint, isLocal: true) == nil && (health[BackendKey(service: service.spec.name, endpoint: endpoint)]?.isUp ?? true)
             }
         }
     }
@@ -368,7 +398,9 @@ public actor Reconciler {
         return merge.backends.map { entry in
             let key = BackendKey(service: service.spec.name, endpoint: entry.backend.endpoint)
             let healthy = entry.isLocal ? (health[key]?.isUp ?? true) : ejectedUntil[key] == nil
-            return BackendCandidate(backend: entry.backend, isLocal: entry.isLocal, isHealthy: healthy, isDrained: drained.contains(entry.backend.endpoint))
+            return BackendCandidate(
+                backend: entry.backend, isLocal: entry.isLocal, isHealthy: healthy, isDrained: drained.contains(entry.backend.endpoint),
+                refusal: addressPolicy.refusal(entry.backend.endpoint, isLocal: entry.isLocal))
         }
     }
 

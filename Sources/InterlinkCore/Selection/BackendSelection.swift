@@ -6,20 +6,24 @@ public struct BackendCandidate: Hashable, Sendable {
     public var isHealthy: Bool
     /// Taken out of new traffic by an operator (`interlink drain backend`).
     public var isDrained: Bool
+    /// Why its address must never be dialled (`BackendAddressPolicy`); nil when it may be.
+    public var refusal: String?
 
-    public init(backend: Backend, isLocal: Bool, isHealthy: Bool, isDrained: Bool = false) {
+    public init(backend: Backend, isLocal: Bool, isHealthy: Bool, isDrained: Bool = false, refusal: String? = nil) {
         self.backend = backend
         self.isLocal = isLocal
         self.isHealthy = isHealthy
         self.isDrained = isDrained
+        self.refusal = refusal
     }
 
-    /// Active or terminating, not marked down, not drained.
-    var isUsable: Bool { backend.state != .maintenance && isHealthy && !isDrained }
+    /// Active or terminating, not marked down, not drained, not refused.
+    var isUsable: Bool { backend.state != .maintenance && isHealthy && !isDrained && refusal == nil }
 }
 
 /// Why a backend takes no new connections right now.
 public enum Ineligibility: String, Hashable, Sendable {
+    case refusedAddress = "refused: this address is never dialled"
     case remoteOfNonGlobalService = "remote backend of a service that is not global here"
     case preferLocal = "affinity local: a healthy local backend exists"
     case preferRemote = "affinity remote: a healthy remote backend exists"
@@ -42,6 +46,7 @@ public struct BackendSelection: Sendable {
 /// - `local`: local backends, remote ones only when no local backend is active and healthy;
 /// - `remote`: remote backends, local ones only when no remote backend is healthy.
 /// Among those, active backends are eligible; terminating ones only when no active one is.
+/// A backend whose address is refused is never eligible and counts for no preference.
 public func selectBackends(
     _ candidates: [BackendCandidate], isGlobal: Bool, affinity: ServiceAffinity
 ) -> BackendSelection {
@@ -53,7 +58,7 @@ public func selectBackends(
         case .none:
             break
         case .local:
-            let localAlive = candidates.contains { $0.isLocal && $0.backend.state == .active && $0.isHealthy && !$0.isDrained }
+            let localAlive = candidates.contains { $0.isLocal && $0.backend.state == .active && $0.isUsable }
             if localAlive { preferenceVeto = { $0.isLocal ? nil : .preferLocal } }
         case .remote:
             let remoteAlive = candidates.contains { !$0.isLocal && $0.isUsable }
@@ -62,6 +67,7 @@ public func selectBackends(
     }
 
     var verdicts: [(candidate: BackendCandidate, ineligibility: Ineligibility?)] = candidates.map { candidate in
+        if candidate.refusal != nil { return (candidate, .refusedAddress) }
         if let veto = preferenceVeto(candidate) { return (candidate, veto) }
         if candidate.backend.state == .maintenance { return (candidate, .maintenance) }
         if !candidate.isHealthy { return (candidate, .unhealthy) }

@@ -7,9 +7,12 @@ public struct ExplainedBackend: Hashable, Sendable {
     public var isHealthy: Bool
     public var isEligible: Bool
     public var isDrained: Bool
+    /// Its address is never dialled (`BackendAddressPolicy`).
+    public var isRefused: Bool
 
-    public init(cluster: String, isLocal: Bool, state: BackendState, isHealthy: Bool, isEligible: Bool, isDrained: Bool = false) {
+    public init(cluster: String, isLocal: Bool, state: BackendState, isHealthy: Bool, isEligible: Bool, isDrained: Bool = false, isRefused: Bool = false) {
         self.isDrained = isDrained
+        self.isRefused = isRefused
         self.cluster = cluster
         self.isLocal = isLocal
         self.state = state
@@ -24,7 +27,7 @@ public struct ExplainedBackend: Hashable, Sendable {
 public func explainSelection(localCluster: String, isGlobal: Bool, affinity: ServiceAffinity, backends: [ExplainedBackend]) -> String {
     struct Tally {
         var name: String
-        var total = 0, healthy = 0, eligible = 0, down = 0, terminating = 0, maintenance = 0, drained = 0
+        var total = 0, healthy = 0, eligible = 0, down = 0, terminating = 0, maintenance = 0, drained = 0, refused = 0
 
         /// `east has 0 of 3 backends healthy (2 failed health checks, 1 terminating)`
         var health: String {
@@ -33,6 +36,7 @@ public func explainSelection(localCluster: String, isGlobal: Bool, affinity: Ser
             if terminating > 0 { notes.append("\(terminating) terminating") }
             if maintenance > 0 { notes.append("\(maintenance) in maintenance") }
             if drained > 0 { notes.append("\(drained) drained") }
+            if refused > 0 { notes.append("\(refused) refused: address never dialled") }
             let detail = notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))"
             return "\(name) has \(healthy) of \(total) backend\(total == 1 ? "" : "s") healthy\(detail)"
         }
@@ -44,7 +48,9 @@ public func explainSelection(localCluster: String, isGlobal: Bool, affinity: Ser
         var tally = byCluster[backend.cluster] ?? Tally(name: backend.cluster)
         tally.total += 1
         if backend.isEligible { tally.eligible += 1 }
-        if !backend.isHealthy {
+        if backend.isRefused {
+            tally.refused += 1
+        } else if !backend.isHealthy {
             tally.down += 1
         } else if backend.isDrained {
             tally.drained += 1
