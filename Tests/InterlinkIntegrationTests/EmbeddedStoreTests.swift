@@ -31,14 +31,14 @@ struct EmbeddedStoreTests {
     @Test("peers can read but not write: a write is refused with a message that says how to allow it")
     func readOnlyForPeers() async throws {
         let server = try await EmbeddedStoreServer(allowWrites: false, cluster: "east")
-        let inProcess = try await server.store.put("k", value: [1], lease: 0)
+        let inProcess = try await server.store.put("cilium/k", value: [1], lease: 0)
         let peer = EtcdClient(endpoints: [server.clientURL])
-        #expect(try await peer.range("k").revision == inProcess, "reads are served")
+        #expect(try await peer.range("cilium/k").revision == inProcess, "reads are served")
         for attempt in [
-            { _ = try await peer.put("k", value: [2]) },
-            { _ = try await peer.delete("k") },
+            { _ = try await peer.put("cilium/k", value: [2]) },
+            { _ = try await peer.delete("cilium/k") },
             { _ = try await peer.grantLease(ttl: 10) },
-            { _ = try await peer.txn([], success: [.delete(key: "k")]) },
+            { _ = try await peer.txn([], success: [.delete(key: "cilium/k")]) },
         ] as [() async throws -> Void] {
             do {
                 try await attempt()
@@ -48,8 +48,40 @@ struct EmbeddedStoreTests {
                 #expect(message.contains("read-only for peers") && message.contains("east") && message.contains("--mesh-allow-writes"))
             }
         }
-        #expect(try await peer.range("k").kvs.first?.value == [1], "nothing changed")
+        #expect(try await peer.range("cilium/k").kvs.first?.value == [1], "nothing changed")
         await server.stop()
+    }
+
+    @Test("peers see only cilium/ keys: the agent's own interlink/ keys, and ranges reaching past cilium/, are permission denied")
+    func peersSeeOnlyMeshKeys() async throws {
+        for allowWrites in [false, true] {
+            let server = try await EmbeddedStoreServer(allowWrites: allowWrites, cluster: "east")
+            try await server.store.put("interlink/live/east", value: Array("{}".utf8), lease: 0)
+            let lease = try await server.store.grantLease(ttl: 60)
+            try await server.store.put("interlink/leased", value: [1], lease: lease)
+            try await server.store.put("cilium/cluster-config/east", value: Array("{}".utf8), lease: lease)
+            let peer = EtcdClient(endpoints: [server.clientURL])
+            #expect(try await peer.range("cilium/", prefix: true).kvs.map(\.key) == ["cilium/cluster-config/east"])
+            for attempt in [
+                { _ = try await peer.range("interlink/live/east") },
+                { _ = try await peer.range("interlink/", prefix: true) },
+                { _ = try await peer.range("", prefix: true) },
+                { for try await _ in peer.watch(prefix: "interlink/", startRevision: 1) {} },
+            ] as [() async throws -> Void] {
+                do {
+                    try await attempt()
+                    Issue.record("a peer read the agent's own keys (allowWrites: \(allowWrites))")
+                } catch KVStoreError.server(_, let status, let message) {
+                    #expect(status == 403)
+                    #expect(message == "etcdserver: permission denied" || message == "watch refused", "\(message)")
+                }
+            }
+            struct TimeToLive: Decodable { var keys: [String]? }
+            let lived: TimeToLive = try await peer.call("/v3/lease/timetolive", ["ID": String(lease), "keys": true])
+            let keys = (lived.keys ?? []).compactMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
+            #expect(keys == ["cilium/cluster-config/east"], "lease key lists leave out the agent's own keys")
+            await server.stop()
+        }
     }
 
     @Test("a malformed request gets a 400 naming the field; the store keeps serving")

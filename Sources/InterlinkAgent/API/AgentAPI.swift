@@ -233,9 +233,22 @@ enum AgentAPI {
 
     private static func authorize(_ request: Request, _ context: Context) throws {
         guard let token = context.token else { return }
-        guard request.headers[.authorization] == "Bearer \(token)" else {
+        guard isAuthorized(request.headers[.authorization], token: token) else {
             throw HTTPError(.unauthorized, message: "this call changes the agent: send Authorization: Bearer TOKEN (the token of --api-token-file; the CLI reads it with --api-token-file or INTERLINK_API_TOKEN)")
         }
+    }
+
+    /// Whether an `Authorization` header carries `token` with the Bearer scheme (its name in any
+    /// case, RFC 9110 §11.1). The token is compared in constant time.
+    static func isAuthorized(_ header: String?, token: String) -> Bool {
+        guard let header, let space = header.firstIndex(of: " "), header[..<space].lowercased() == "bearer" else { return false }
+        let presented = Array(header[header.index(after: space)...].drop { $0 == " " }.utf8)
+        let expected = Array(token.utf8)
+        var difference = UInt8(presented.count == expected.count ? 0 : 1)
+        for index in expected.indices {
+            difference |= expected[index] ^ (index < presented.count ? presented[index] : 0)
+        }
+        return difference == 0
     }
 
     /// Reads the API token (surrounding whitespace trimmed); an empty or unreadable file is an error.
@@ -243,7 +256,7 @@ enum AgentAPI {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
             case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
         else {
-            throw ClusterMeshConfigError("--api-token-file \(path) cannot be read or is empty: write a random token into it")
+            throw SettingsError("--api-token-file \(path) cannot be read or is empty: write a random token into it")
         }
         return token
     }

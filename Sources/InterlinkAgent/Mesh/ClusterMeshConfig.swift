@@ -23,26 +23,26 @@ public struct RemoteClusterConfig: Hashable, Sendable {
     }
 
     /// Parses one file; `path` is only used in errors.
-    public static func parse(file: String, text: String, path: String) throws(ClusterMeshConfigError) -> RemoteClusterConfig {
+    public static func parse(file: String, text: String, path: String) throws(SettingsError) -> RemoteClusterConfig {
         let name: ClusterName
         do { name = try ClusterName(file) } catch {
-            throw ClusterMeshConfigError("\(path): the file name must be the remote cluster's name: \(error)")
+            throw SettingsError("\(path): the file name must be the remote cluster's name: \(error)")
         }
         guard let root = try? Yams.load(yaml: text) as? [String: Any], let endpoints = root["endpoints"] as? [String], !endpoints.isEmpty else {
-            throw ClusterMeshConfigError("\(path): expected 'endpoints:' with at least one URL such as http://127.0.0.1:2379")
+            throw SettingsError("\(path): expected 'endpoints:' with at least one URL such as http://127.0.0.1:2379")
         }
         for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-            throw ClusterMeshConfigError("\(path): endpoints: \(endpoint) is not an http:// or https:// URL")
+            throw SettingsError("\(path): endpoints: \(endpoint) is not an http:// or https:// URL")
         }
         let ca = root["trusted-ca-file"] as? String, cert = root["cert-file"] as? String, key = root["key-file"] as? String
         var tls: EtcdTLSFiles?
         if ca != nil || cert != nil || key != nil {
             guard (cert == nil) == (key == nil) else {
-                throw ClusterMeshConfigError("\(path): cert-file and key-file go together: give both (mutual TLS) or neither")
+                throw SettingsError("\(path): cert-file and key-file go together: give both (mutual TLS) or neither")
             }
             for (field, file) in [("trusted-ca-file", ca), ("cert-file", cert), ("key-file", key)] {
                 if let file, !FileManager.default.isReadableFile(atPath: file) {
-                    throw ClusterMeshConfigError("\(path): \(field): \(file) cannot be read")
+                    throw SettingsError("\(path): \(field): \(file) cannot be read")
                 }
             }
             tls = EtcdTLSFiles(trustedCAFile: ca, certFile: cert, keyFile: key)
@@ -58,31 +58,31 @@ public enum ClusterMeshDirectory {
         /// The content, to notice a change.
         public var text: String
         var path: String
-        var unreadable: ClusterMeshConfigError?
+        var unreadable: SettingsError?
 
         /// The parsed content: parsed when asked, since the folder is read every 250 ms and
         /// only changed files need it (a mesh may have 254 of them).
-        public var config: Result<RemoteClusterConfig, ClusterMeshConfigError> {
+        public var config: Result<RemoteClusterConfig, SettingsError> {
             if let unreadable { return .failure(unreadable) }
-            return Result { () throws(ClusterMeshConfigError) in try RemoteClusterConfig.parse(file: name, text: text, path: path) }
+            return Result { () throws(SettingsError) in try RemoteClusterConfig.parse(file: name, text: text, path: path) }
         }
     }
 
     /// Reads every file (hidden ones skipped, as Kubernetes' `..data` links are); a file that
     /// does not parse is returned with its error so that the others still connect.
-    public static func scan(_ directory: String) throws(ClusterMeshConfigError) -> [File] {
+    public static func scan(_ directory: String) throws(SettingsError) -> [File] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
         } catch {
-            throw ClusterMeshConfigError("\(directory) cannot be read as a directory: create it, with one file per remote cluster")
+            throw SettingsError("\(directory) cannot be read as a directory: create it, with one file per remote cluster")
         }
         return names.compactMap { file in
             let path = (directory as NSString).appendingPathComponent(file)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                return File(name: file, text: "", path: path, unreadable: ClusterMeshConfigError("\(path) cannot be read as UTF-8 text"))
+                return File(name: file, text: "", path: path, unreadable: SettingsError("\(path) cannot be read as UTF-8 text"))
             }
             return File(name: file, text: text, path: path)
         }
@@ -99,9 +99,4 @@ public enum ClusterMeshDirectory {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try text.write(toFile: (directory as NSString).appendingPathComponent(config.name.rawValue), atomically: true, encoding: .utf8)
     }
-}
-
-public struct ClusterMeshConfigError: Error, Hashable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

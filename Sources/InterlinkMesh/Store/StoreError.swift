@@ -6,6 +6,8 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case leaseNotFound(Int64)
     case invalid(String)
     case readOnly(String)
+    /// A key outside what peers may address (`PeerKeyScope`).
+    case permissionDenied
     case closed
 
     /// etcd's gRPC status code for the same error.
@@ -14,7 +16,7 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .compacted, .futureRevision: 11  // OUT_OF_RANGE
         case .leaseNotFound: 5  // NOT_FOUND
         case .invalid: 3  // INVALID_ARGUMENT
-        case .readOnly: 7  // PERMISSION_DENIED
+        case .readOnly, .permissionDenied: 7  // PERMISSION_DENIED
         case .closed: 14  // UNAVAILABLE
         }
     }
@@ -26,6 +28,7 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .leaseNotFound: "etcdserver: requested lease not found"
         case .invalid(let detail): "etcdserver: \(detail)"
         case .readOnly(let detail): detail
+        case .permissionDenied: "etcdserver: permission denied"
         case .closed: "etcdserver: the embedded store is shutting down"
         }
     }

@@ -10,10 +10,12 @@ import NIOPosix
 /// line), `/v3/lease/grant`, `keepalive`, `revoke`, `timetolive`.
 ///
 /// Peers only read: every write is refused with PERMISSION_DENIED unless `allowWrites` is set
-/// (the agent itself writes to its store in-process).
+/// (the agent itself writes to its store in-process). Peers address only the keys of their
+/// `PeerKeyScope`.
 public enum StoreGateway {
     public static func router(store: EmbeddedStore, allowWrites: Bool, cluster: String) -> Router<BasicRequestContext> {
         let router = Router()
+        let scope = PeerKeyScope(allowWrites: allowWrites)
         let readOnly = allowWrites ? nil : StoreError.readOnly(
             "the embedded store of cluster \(cluster) is read-only for peers: it is written by its own agent (start that agent with --mesh-allow-writes to allow writes)")
         func route(_ path: String, write: Bool, _ handle: @escaping @Sendable (GatewayRequest) throws -> [String: Any]) {
@@ -32,23 +34,29 @@ public enum StoreGateway {
             }
         }
         route("/v3/kv/range", write: false) { request in
-            let result = try store.range(try request.keyRange(), revision: try request.int("revision"), limit: Int(try request.int("limit")))
+            let range = try request.keyRange()
+            try scope.check(range)
+            let result = try store.range(range, revision: try request.int("revision"), limit: Int(try request.int("limit")))
             return GatewayJSON.range(result, keysOnly: request.bool("keys_only"), countOnly: request.bool("count_only"))
         }
         route("/v3/kv/put", write: true) { request in
-            let (revision, prev) = try store.put(key: try request.key(), value: try request.bytes("value"), lease: try request.int("lease"))
+            let key = try request.key()
+            try scope.check(key: key)
+            let (revision, prev) = try store.put(key: key, value: try request.bytes("value"), lease: try request.int("lease"))
             var answer: [String: Any] = ["header": GatewayJSON.header(revision)]
             if request.bool("prev_kv"), let prev { answer["prev_kv"] = GatewayJSON.kv(prev) }
             return answer
         }
         route("/v3/kv/deleterange", write: true) { request in
-            let (revision, deleted) = try store.deleteRange(try request.keyRange())
+            let range = try request.keyRange()
+            try scope.check(range)
+            let (revision, deleted) = try store.deleteRange(range)
             var answer: [String: Any] = ["header": GatewayJSON.header(revision)]
             if !deleted.isEmpty { answer["deleted"] = String(deleted.count) }
             if request.bool("prev_kv"), !deleted.isEmpty { answer["prev_kvs"] = deleted.map { GatewayJSON.kv($0) } }
             return answer
         }
-        route("/v3/kv/txn", write: true) { request in try transaction(request, store: store) }
+        route("/v3/kv/txn", write: true) { request in try transaction(request, store: store, scope: scope) }
         route("/v3/kv/compaction", write: true) { request in
             try store.compact(revision: try request.int("revision"))
             return ["header": GatewayJSON.header(store.revision)]
@@ -74,16 +82,17 @@ public enum StoreGateway {
             let (ttl, granted, keys) = try store.timeToLive(lease: id)
             var answer: [String: Any] = ["header": GatewayJSON.header(store.revision), "ID": String(id), "TTL": String(ttl)]
             if granted != 0 { answer["grantedTTL"] = String(granted) }
-            if request.bool("keys"), !keys.isEmpty { answer["keys"] = keys.map { Data($0.utf8).base64EncodedString() } }
+            let visible = keys.filter(scope.isVisible)
+            if request.bool("keys"), !visible.isEmpty { answer["keys"] = visible.map { Data($0.utf8).base64EncodedString() } }
             return answer
         }
         router.post("/v3/watch") { request, _ -> Response in
-            await watch(request, store: store)
+            await watch(request, store: store, scope: scope)
         }
         return router
     }
 
-    private static func transaction(_ request: GatewayRequest, store: EmbeddedStore) throws -> [String: Any] {
+    private static func transaction(_ request: GatewayRequest, store: EmbeddedStore, scope: PeerKeyScope) throws -> [String: Any] {
         let compares = try request.objects("compare").map { compare -> StoreCompare in
             let target: StoreCompare.Target
             switch compare.fields["target"] as? String ?? "VERSION" {
@@ -98,17 +107,27 @@ public enum StoreGateway {
             guard let result = Compare.Result(rawValue: resultName) else {
                 throw StoreError.invalid("compare.result: \(resultName) is not EQUAL, GREATER, LESS or NOT_EQUAL")
             }
-            return StoreCompare(key: try compare.key(), target: target, result: result)
+            let key = try compare.key()
+            try scope.check(key: key)
+            return StoreCompare(key: key, target: target, result: result)
         }
         func operations(_ name: String) throws -> [StoreOperation] {
             try request.objects(name).map { op in
                 if let put = op.object("request_put") {
-                    return .put(key: try put.key(), value: try put.bytes("value"), lease: try put.int("lease"), prevKV: put.bool("prev_kv"))
+                    let key = try put.key()
+                    try scope.check(key: key)
+                    return .put(key: key, value: try put.bytes("value"), lease: try put.int("lease"), prevKV: put.bool("prev_kv"))
                 }
                 if let delete = op.object("request_delete_range") {
-                    return .deleteRange(try delete.keyRange(), prevKV: delete.bool("prev_kv"))
+                    let range = try delete.keyRange()
+                    try scope.check(range)
+                    return .deleteRange(range, prevKV: delete.bool("prev_kv"))
                 }
-                if let range = op.object("request_range") { return .range(try range.keyRange()) }
+                if let range = op.object("request_range") {
+                    let keys = try range.keyRange()
+                    try scope.check(keys)
+                    return .range(keys)
+                }
                 throw StoreError.invalid("\(name): each operation needs request_put, request_delete_range or request_range")
             }
         }
@@ -134,7 +153,7 @@ public enum StoreGateway {
 
     /// A watch: the `created` line, then one line per revision with events, and progress
     /// notices; ends (cancelled, with `compact_revision`) if the start revision was compacted.
-    private static func watch(_ request: Request, store: EmbeddedStore) async -> Response {
+    private static func watch(_ request: Request, store: EmbeddedStore, scope: PeerKeyScope) async -> Response {
         let create: GatewayRequest
         let range: KeyRange
         let startRevision: Int64
@@ -145,6 +164,7 @@ public enum StoreGateway {
             }
             create = found
             range = try create.keyRange()
+            try scope.check(range)
             startRevision = try create.int("start_revision")
         } catch {
             return errorResponse(error)
