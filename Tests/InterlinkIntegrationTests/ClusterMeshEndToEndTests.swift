@@ -14,17 +14,9 @@ struct ClusterMeshEndToEndTests {
     /// Health checks alone notice a dead backend within interval × fall + 1 s.
     static let failoverBound = Duration.milliseconds(300 * 3 + 1000)
 
-    static func skipIfUnavailable(_ kind: StoreKind) -> Bool {
-        if kind == .etcd, !EtcdServer.isAvailable {
-            print("etcd case skipped: etcd is not installed (apt-get install -y etcd-server; .ci/run does it)")
-            return true
-        }
-        return false
-    }
-
     @Test("affinity none spreads over every backend of every cluster; local fails over with no error and comes back; remote prefers the others", arguments: StoreKind.allCases)
     func affinity(kind: StoreKind) async throws {
-        guard !Self.skipIfUnavailable(kind) else { return }
+        try EtcdServer.require(for: kind)
         let mesh = try await Mesh.make(kind)
         for cluster in mesh.all {
             try cluster.addService("spread", port: 8001, annotations: Self.global.merging(["service.cilium.io/affinity": "none"]) { $1 })
@@ -81,7 +73,7 @@ struct ClusterMeshEndToEndTests {
 
     @Test("shared=false consumes but exports nothing; a service global in one cluster only stays local elsewhere; bad remote data is counted and skipped", arguments: StoreKind.allCases)
     func sharingAndBadRemotes(kind: StoreKind) async throws {
-        guard !Self.skipIfUnavailable(kind) else { return }
+        try EtcdServer.require(for: kind)
         let mesh = try await Mesh.make(kind)
         for cluster in mesh.all {
             let shared = cluster.name == "east" ? "false" : "true"
@@ -140,7 +132,7 @@ struct ClusterMeshEndToEndTests {
 
     @Test("disconnect drains everywhere; a crashed cluster stays cached (ejected on dial failure), or goes after the cache TTL; its restart resyncs", arguments: StoreKind.allCases)
     func lifecycle(kind: StoreKind) async throws {
-        guard !Self.skipIfUnavailable(kind) else { return }
+        try EtcdServer.require(for: kind)
         let mesh = try await Mesh.make(kind)
         for cluster in mesh.all {
             try cluster.addService("spread", port: 8021, annotations: Self.global)

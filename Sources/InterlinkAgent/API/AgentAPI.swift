@@ -101,12 +101,12 @@ enum AgentAPI {
             } catch let error as AnnotationErrors {
                 throw HTTPError(.badRequest, message: error.description)
             } catch let error as LiveChangeError {
-                throw HTTPError(.notFound, message: error.description)
+                throw error.httpError
             }
         }
         router.post("/v1/manifests") { request, _ -> Response in
             try authorize(request, context)
-            struct Body: Decodable { var files: [LiveChanges.Overrides.File] }
+            struct Body: Decodable { var files: [LiveChanges.File] }
             let expected = "expected {\"files\": [{\"name\": FILE, \"yaml\": TEXT}, ...]}"
             let files = try await decodeBody(Body.self, request, limit: 16 << 20, expected: expected).files
             guard !files.isEmpty else { throw HTTPError(.badRequest, message: expected) }
@@ -114,6 +114,8 @@ enum AgentAPI {
                 return try json(["applied": try await context.live.apply(files)])
             } catch let errors as ManifestErrors {
                 throw HTTPError(.badRequest, message: "nothing changed: " + errors.description)
+            } catch let error as LiveChangeError {
+                throw error.httpError
             } catch {
                 throw HTTPError(.conflict, message: "nothing changed: \(error)")
             }
@@ -124,7 +126,7 @@ enum AgentAPI {
             do {
                 try await context.live.delete(name)
             } catch let error as LiveChangeError {
-                throw HTTPError(.notFound, message: error.description)
+                throw error.httpError
             }
             return try json(["deleted": "\(name)"])
         }
@@ -138,7 +140,9 @@ enum AgentAPI {
                 guard let endpoint = SocketEndpoint(address) else {
                     throw HTTPError(.badRequest, message: "address: \(address) is not IP:PORT (e.g. 127.0.1.11:9000 or [::1]:9000)")
                 }
-                guard try await context.live.setDrained(endpoint, isDrained) else {
+                let known: Bool
+                do { known = try await context.live.setDrained(endpoint, isDrained) } catch let error as LiveChangeError { throw error.httpError }
+                guard known else {
                     throw HTTPError(.notFound, message: "\(address) is not a backend of any service here (list them with: interlink services)")
                 }
                 return try json(["backend": address, "state": isDrained ? "drained" : "in rotation", "persisted": context.live.isPersistent ? "yes" : "no (--kvstore none)"])
@@ -269,5 +273,16 @@ enum AgentAPI {
         return Response(
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension LiveChangeError {
+    /// The API's answer: 404 for what does not exist, 503 when the store could not save it.
+    var httpError: HTTPError {
+        switch self {
+        case .noSuchService: HTTPError(.notFound, message: description)
+        case .unreadableName: HTTPError(.badRequest, message: description)
+        case .notSaved: HTTPError(.serviceUnavailable, message: description)
+        }
     }
 }

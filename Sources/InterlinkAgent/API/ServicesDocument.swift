@@ -82,6 +82,8 @@ public struct ServicesDocument: Codable, Sendable {
         public var algorithm: String
         public var sessionAffinity: SessionAffinity
         public var healthCheck: HealthCheck
+        /// Every annotation in force: the manifest's, with live `annotate` changes.
+        public var annotations: [String: String]?
         public var frontends: [Frontend]
         /// The last routing change of this service, and its cause.
         public var lastChange: ChangeLog.Event?

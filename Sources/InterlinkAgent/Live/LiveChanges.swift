@@ -4,49 +4,36 @@ import InterlinkMesh
 import Logging
 
 /// Operator changes made through the API (`interlink apply`, `delete`, `annotate`, `drain`,
-/// `undrain`), applied to the reconciler and kept in this cluster's kvstore under
-/// `interlink/live/<cluster>` so that they survive a restart. Without a kvstore (`--kvstore none`) they last until the
-/// agent stops, and the API says so.
+/// `undrain`), kept in this cluster's kvstore under `interlink/live/<cluster>` so that they
+/// survive a restart. Without a kvstore (`--kvstore none`) they last until the agent stops,
+/// and the API says so.
 ///
-/// Threading: an actor; changes are applied and saved one at a time.
+/// One change at a time, saved before it is live: each change is validated, then saved, then
+/// applied, and the next one waits for it (`serialized`), so the saved state always equals
+/// the live one and the API's answer is true. If applying fails after the save (a frontend
+/// that cannot be bound), the previous state is saved back.
+///
+/// Threading: an actor; its changes await the reconciler, so they run one at a time through
+/// `serialized` rather than relying on the actor alone (it is re-entered at each await).
 actor LiveChanges {
-    /// What is saved: per service the annotation changes (nil removes), and drained backends.
-    struct Overrides: Codable, Equatable {
-        struct File: Codable, Equatable, Sendable {
-            var name: String
-            var yaml: String
-        }
-        /// Manifests applied, in order, over the agent's own.
-        var applied: [File] = []
-        /// Services deleted (NAMESPACE/NAME), even if a manifest file defines them.
-        var deleted: [String] = []
-        var annotations: [String: [String: String?]] = [:]
-        var drained: [String] = []
-
-        init() {}
-
-        init(from decoder: Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            applied = try container.decodeIfPresent([File].self, forKey: .applied) ?? []
-            deleted = try container.decodeIfPresent([String].self, forKey: .deleted) ?? []
-            annotations = try container.decodeIfPresent([String: [String: String?]].self, forKey: .annotations) ?? [:]
-            drained = try container.decodeIfPresent([String].self, forKey: .drained) ?? []
-        }
-    }
-
     let reconciler: Reconciler
     let store: (any KVStore)?
     let key: String
     let logger: Logger
     let cluster: ClusterName
-    private var overrides = Overrides()
-    /// The manifests in force: the agent's files, then what was applied, minus deletions.
-    private var effective: ManifestSet
+    /// The agent's own manifest files.
+    let base: ManifestSet
+    var saved = Saved()
+    /// The manifests in force: the agent's files, then the applied objects, minus deletions.
+    var effective: ManifestSet
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     init(reconciler: Reconciler, store: (any KVStore)?, cluster: ClusterName, manifests: ManifestSet, logger: Logger) {
         self.reconciler = reconciler
         self.store = store
         self.cluster = cluster
+        self.base = manifests
         self.effective = manifests
         self.key = "interlink/live/\(cluster.rawValue)"
         self.logger = logger
@@ -54,55 +41,16 @@ actor LiveChanges {
 
     nonisolated var isPersistent: Bool { store != nil }
 
-    /// Reads the saved changes and applies them; one that no longer applies (service gone,
-    /// annotation now invalid) is logged and dropped. Retries while the store is unreachable.
-    func restore() async {
-        guard let store else { return }
-        var delay = Duration.milliseconds(200)
-        while !Task.isCancelled {
-            do {
-                guard let value = try await store.range(key, prefix: false, revision: 0).kvs.first?.value else { return }
-                let saved = try JSONDecoder().decode(Overrides.self, from: Data(value))
-                var next = effective
-                for file in saved.applied {
-                    let (set, problems) = ManifestParser.parse(yaml: file.yaml, file: file.name)
-                    guard problems.isEmpty else {
-                        logger.warning("a saved manifest no longer parses; dropped", metadata: ["file": "\(file.name)"])
-                        continue
-                    }
-                    next = next.applying(set)
-                    overrides.applied.append(file)
-                }
-                for service in saved.deleted {
-                    guard let name = ServiceName(parsing: service) else { continue }
-                    next = next.removingService(name)
-                    overrides.deleted.append(service)
-                }
-                if !overrides.applied.isEmpty || !overrides.deleted.isEmpty {
-                    if next.crossDocumentProblems().isEmpty {
-                        try await reconciler.replaceServices(next.localServices(cluster: cluster), reason: "saved live changes restored")
-                        effective = next
-                    } else {
-                        logger.error("the saved manifests conflict with the agent's files; not restored", metadata: ["problems": "\(next.crossDocumentProblems().count)"])
-                        overrides.applied = []
-                        overrides.deleted = []
-                    }
-                }
-                overrides.annotations = saved.annotations
-                await reapplyAnnotations()
-                for address in saved.drained {
-                    if let endpoint = SocketEndpoint(address), await reconciler.setDrained(endpoint, true, evenIfUnknown: true) {
-                        overrides.drained.append(address)
-                    }
-                }
-                logger.info("live changes restored", metadata: ["services": "\(overrides.annotations.count)", "drained": "\(overrides.drained.count)"])
-                return
-            } catch {
-                logger.warning("cannot read the saved live changes yet; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
+    /// Runs `body` once every change before it has finished.
+    func serialized<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
         }
+        busy = true
+        defer {
+            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        }
+        return try await body()
     }
 
     /// What `apply` did to each service.
@@ -112,82 +60,133 @@ actor LiveChanges {
     }
 
     /// Validates the files alone, then with the manifests in force; only if everything is
-    /// valid does it replace the services (binding new frontends) and save. A service in the
+    /// valid is it saved and the services replaced (binding new frontends). A service in the
     /// files loses its earlier `annotate` changes: the applied manifest is its new truth.
-    func apply(_ files: [Overrides.File]) async throws -> [AppliedService] {
-        var incoming = ManifestSet()
-        var problems: [ManifestProblem] = []
-        for file in files {
-            let (set, fileProblems) = ManifestParser.parse(yaml: file.yaml, file: file.name)
-            incoming.merge(set)
-            problems += fileProblems
+    func apply(_ files: [File]) async throws -> [AppliedService] {
+        try await serialized {
+            var incoming = ManifestSet()
+            var problems: [ManifestProblem] = []
+            var next = saved
+            for file in files {
+                let (set, fileProblems) = ManifestParser.parse(yaml: file.yaml, file: file.name)
+                incoming.merge(set)
+                problems += fileProblems
+                if fileProblems.isEmpty { next.record(set, parsedFrom: file.yaml) }
+            }
+            guard problems.isEmpty else { throw ManifestErrors(problems) }
+            let manifests = effective.applying(incoming)
+            let crossProblems = manifests.crossDocumentProblems()
+            guard crossProblems.isEmpty else { throw ManifestErrors(crossProblems) }
+            let names = incoming.services.map(\.value.name)
+            let result = names.map { AppliedService(service: "\($0)", action: effective.hasService($0) ? "configured" : "created") }
+            try await commit(next, manifests: manifests, reason: "applied \(files.map(\.name).joined(separator: ", "))")
+            return result
         }
-        guard problems.isEmpty else { throw ManifestErrors(problems) }
-        let next = effective.applying(incoming)
-        let crossProblems = next.crossDocumentProblems()
-        guard crossProblems.isEmpty else { throw ManifestErrors(crossProblems) }
-        let names = incoming.services.map(\.value.name)
-        try await reconciler.replaceServices(
-            next.localServices(cluster: cluster), reason: "applied \(files.map(\.name).joined(separator: ", "))")
-        let result = names.map { AppliedService(service: "\($0)", action: effective.hasService($0) ? "configured" : "created") }
-        effective = next
-        overrides.applied += files
-        overrides.deleted.removeAll { deleted in names.contains { "\($0)" == deleted } }
-        for name in names { overrides.annotations["\(name)"] = nil }
-        await reapplyAnnotations()
-        try await save()
-        return result
     }
 
     /// Removes a service and its EndpointSlices; its frontend stops listening (open
     /// connections go on).
     func delete(_ name: ServiceName) async throws {
-        guard effective.hasService(name) else { throw LiveChangeError.noSuchService(name) }
-        let next = effective.removingService(name)
-        try await reconciler.replaceServices(next.localServices(cluster: cluster), reason: "deleted \(name)")
-        effective = next
-        overrides.deleted.append("\(name)")
-        overrides.annotations["\(name)"] = nil
-        await reapplyAnnotations()
-        try await save()
-    }
-
-    /// After the services were rebuilt from manifests (or at start), the `annotate` changes go
-    /// back on; one that no longer applies (service gone, value now invalid) is dropped.
-    private func reapplyAnnotations() async {
-        for (service, changes) in overrides.annotations.sorted(by: { $0.key < $1.key }) {
-            do {
-                guard let name = ServiceName(parsing: service) else { throw LiveChangeError.unreadableName(service) }
-                try await reconciler.annotate(name, changes)
-            } catch {
-                overrides.annotations[service] = nil
-                logger.warning("a saved annotation change no longer applies; dropped", metadata: ["service": "\(service)", "error": "\(error)"])
-            }
+        try await serialized {
+            guard effective.hasService(name) else { throw LiveChangeError.noSuchService(name) }
+            var next = saved
+            let slices = effective.slices.filter { $0.value.service == name }.map(\.value.name)
+            next.remove(name, slices: slices, tombstone: base.hasService(name))
+            try await commit(next, manifests: effective.removingService(name), reason: "deleted \(name)")
         }
     }
 
     func annotate(_ name: ServiceName, _ changes: [String: String?]) async throws -> ServiceSpec {
-        let spec = try await reconciler.annotate(name, changes)
-        var merged = overrides.annotations["\(name)"] ?? [:]
-        for (key, value) in changes { merged[key] = .some(value) }
-        overrides.annotations["\(name)"] = merged
-        try await save()
-        return spec
+        try await serialized {
+            guard let current = await reconciler.spec(of: name) else { throw LiveChangeError.noSuchService(name) }
+            let spec = try current.annotated(changes)  // validates; throws before anything is saved
+            let previous = saved
+            var next = saved
+            var merged = next.annotations["\(name)"] ?? [:]
+            for (key, value) in changes { merged[key] = .some(value) }
+            next.annotations["\(name)"] = merged
+            try await save(next)
+            saved = next
+            do {
+                let applied = try await reconciler.annotate(name, changes)
+                assert(applied == spec)
+                return applied
+            } catch {
+                saved = previous
+                await saveBack("annotate \(name)")
+                throw error
+            }
+        }
     }
 
     func setDrained(_ endpoint: SocketEndpoint, _ isDrained: Bool) async throws -> Bool {
-        guard await reconciler.setDrained(endpoint, isDrained) else { return false }
-        overrides.drained.removeAll { $0 == endpoint.description }
-        if isDrained { overrides.drained.append(endpoint.description) }
-        try await save()
-        return true
+        try await serialized {
+            guard await reconciler.servesBackend(endpoint) else { return false }
+            var next = saved
+            next.drained.removeAll { $0 == endpoint.description }
+            if isDrained { next.drained.append(endpoint.description) }
+            try await save(next)
+            saved = next
+            await reconciler.setDrained(endpoint, isDrained)
+            return true
+        }
     }
 
-    private func save() async throws {
+    /// Saves `next`, then makes `manifests` the services in force and puts the `annotate`
+    /// changes back on; if the services cannot be replaced, saves the previous state back.
+    private func commit(_ next: Saved, manifests: ManifestSet, reason: String) async throws {
+        let previous = saved
+        try await save(next)
+        saved = next
+        do {
+            try await reconciler.replaceServices(manifests.localServices(cluster: cluster), reason: reason)
+        } catch {
+            saved = previous
+            await saveBack(reason)
+            throw error
+        }
+        effective = manifests
+        await reapplyAnnotations()
+    }
+
+    /// After the services were rebuilt from manifests (or at start), the `annotate` changes go
+    /// back on; one that no longer applies (service gone, value now invalid) is dropped and
+    /// the state saved without it.
+    func reapplyAnnotations() async {
+        var dropped = false
+        for (service, changes) in saved.annotations.sorted(by: { $0.key < $1.key }) {
+            do {
+                guard let name = ServiceName(parsing: service) else { throw LiveChangeError.unreadableName(service) }
+                try await reconciler.annotate(name, changes)
+            } catch {
+                saved.annotations[service] = nil
+                dropped = true
+                logger.warning("a saved annotation change no longer applies; dropped", metadata: ["service": "\(service)", "error": "\(error)"])
+            }
+        }
+        if dropped { try? await save(saved) }
+    }
+
+    func save(_ state: Saved) async throws {
         guard let store else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try await store.put(key, value: Array(try encoder.encode(overrides)), lease: 0)
+        do {
+            try await store.put(key, value: Array(try encoder.encode(state)), lease: 0)
+        } catch {
+            throw LiveChangeError.notSaved("\(error)")
+        }
+    }
+
+    /// Writes `saved` again after a change failed past its save; logs if even that fails.
+    private func saveBack(_ change: String) async {
+        do {
+            try await save(saved)
+        } catch {
+            logger.error("a failed change could not be taken back from the saved state; it applies at the next restart", metadata: [
+                "change": "\(change)", "error": "\(error)",
+            ])
+        }
     }
 }
 
@@ -195,11 +194,13 @@ actor LiveChanges {
 enum LiveChangeError: Error, CustomStringConvertible {
     case noSuchService(ServiceName)
     case unreadableName(String)
+    case notSaved(String)
 
     var description: String {
         switch self {
         case .noSuchService(let name): "no service \(name) on this agent (list them with: interlink services)"
         case .unreadableName(let text): "\(text) is not NAMESPACE/NAME"
+        case .notSaved(let reason): "nothing changed: the change could not be saved in this cluster's store (\(reason)); try again once it is reachable"
         }
     }
 }

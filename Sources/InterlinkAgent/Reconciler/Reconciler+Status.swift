@@ -12,7 +12,7 @@ extension Reconciler {
                     namespace: spec.name.namespace, name: spec.name.name, clusterIP: spec.clusterIP.description,
                     global: spec.isGlobal, shared: spec.isShared, affinity: spec.affinity.rawValue,
                     algorithm: spec.algorithm.rawValue, sessionAffinity: ServicesDocument.SessionAffinity(spec.sessionAffinity),
-                    healthCheck: ServicesDocument.HealthCheck(spec.healthCheck),
+                    healthCheck: ServicesDocument.HealthCheck(spec.healthCheck), annotations: spec.annotations,
                     frontends: service.ports.map { port in
                         let selection = selectBackends(candidates(of: service, port: port), isGlobal: spec.isGlobal, affinity: spec.affinity)
                         let explanation = explainSelection(

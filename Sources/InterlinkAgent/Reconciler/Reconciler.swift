@@ -221,6 +221,24 @@ public actor Reconciler {
 
     // MARK: Live changes
 
+    /// The spec of a local service, nil if there is none.
+    public func spec(of name: ServiceName) -> ServiceSpec? {
+        services.first { $0.spec.name == name }?.spec
+    }
+
+    /// Whether `endpoint` is a backend, local or remote, of some service here.
+    public func servesBackend(_ endpoint: SocketEndpoint) -> Bool {
+        !services(serving: endpoint).isEmpty
+    }
+
+    private func services(serving endpoint: SocketEndpoint) -> [LocalService] {
+        services.filter { service in
+            service.ports.contains { port in
+                port.backends.contains { $0.endpoint == endpoint } || remoteBackends(of: service, port: port).contains { $0.endpoint == endpoint }
+            }
+        }
+    }
+
     /// Changes a service's annotations (a nil value removes one); republishes its routes and
     /// re-exports. Throws, changing nothing, when the result is not valid.
     @discardableResult
@@ -253,11 +271,7 @@ public actor Reconciler {
     /// address no service has yet.
     @discardableResult
     public func setDrained(_ endpoint: SocketEndpoint, _ isDrained: Bool, evenIfUnknown: Bool = false) -> Bool {
-        let affected = services.filter { service in
-            service.ports.contains { port in
-                port.backends.contains { $0.endpoint == endpoint } || remoteBackends(of: service, port: port).contains { $0.endpoint == endpoint }
-            }
-        }
+        let affected = services(serving: endpoint)
         guard !affected.isEmpty || evenIfUnknown else { return false }
         if isDrained { drained.insert(endpoint) } else { drained.remove(endpoint) }
         // One event per service it serves, so that `explain` of each says since when.

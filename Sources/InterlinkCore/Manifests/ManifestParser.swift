@@ -42,6 +42,14 @@ public enum ManifestParser {
         return (set, problems)
     }
 
+    /// Each document of `yaml` (empty ones included, so document N is at index N − 1) as YAML
+    /// text of its own, for keeping one object apart from the rest of its file. Call it only on
+    /// text that `parse` accepted: its documents are within the node limit.
+    public static func documentTexts(yaml: String) -> [String] {
+        guard let documents = try? Yams.compose_all(yaml: yaml) else { return [] }
+        return documents.map { (try? Yams.serialize(node: $0)) ?? "" }
+    }
+
     /// Whether `node`, aliases expanded, has at most `maximumNodesPerDocument` nodes; stops
     /// counting as soon as it has more, so an alias bomb costs no more than the limit.
     static func fitsNodeLimit(_ node: Node) -> Bool {

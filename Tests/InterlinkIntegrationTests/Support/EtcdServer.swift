@@ -1,5 +1,6 @@
 import Foundation
 import InterlinkMesh
+import Testing
 
 /// A real etcd (Debian's `etcd-server`) on free loopback ports with a temporary data dir.
 final class EtcdServer: @unchecked Sendable {
@@ -13,6 +14,14 @@ final class EtcdServer: @unchecked Sendable {
     }
 
     static var isAvailable: Bool { executable != nil }
+
+    /// Cancels the running test case (reported as skipped, with the reason) when `kind` needs
+    /// etcd and it is not installed.
+    static func require(for kind: StoreKind) throws {
+        if kind == .etcd, !isAvailable {
+            try Test.cancel("etcd is not installed (apt-get install -y etcd-server; .ci/run does it)")
+        }
+    }
 
     let clientPort: UInt16
     let peerPort: UInt16
