@@ -36,8 +36,15 @@ public final class Agent: Sendable {
     }
 
     /// Loads and validates the manifests; throws `ManifestErrors` before anything starts.
-    public init(settings: AgentSettings, logger: Logger, handleSignals: Bool = true) throws {
-        try settings.validate()
+    public init(settings requested: AgentSettings, logger: Logger, handleSignals: Bool = true) throws {
+        try requested.validate()
+        let budget = FileDescriptorBudget(
+            limit: DescriptorLimit.raise(), apiMaximum: requested.apiLimits.maxConnections, meshMaximum: requested.meshLimits.maxConnections)
+        let settings = requested.applying(budget)
+        logger.info("descriptor budget", metadata: [
+            "limit": "\(budget.limit)", "proxy-connections": "\(settings.proxy.maxConnections)",
+            "api-connections": "\(settings.apiLimits.maxConnections)", "mesh-connections": "\(settings.meshLimits.maxConnections)",
+        ])
         let manifests = try ManifestLoader.load(path: settings.manifestsPath)
         if let directory = settings.clustermeshConfig, !FileManager.default.fileExists(atPath: directory) {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -107,7 +114,7 @@ public final class Agent: Sendable {
                 address: embedded.listen,
                 store: EmbeddedStoreService(
                     store: store, allowWrites: embedded.allowWrites, cluster: settings.clusterName.description,
-                    host: embedded.listen.ip.description, port: Int(embedded.listen.port), group: group, logger: logger
+                    host: embedded.listen.ip.description, port: Int(embedded.listen.port), limits: settings.meshLimits, group: group, logger: logger
                 ) { port in
                     await reconciler.addOwnListener(SocketEndpoint(ip: embedded.listen.ip, port: UInt16(clamping: port)), "the mesh port")
                     boundMeshPort.withLockedValue { $0 = port }

@@ -29,6 +29,9 @@ public struct AgentSettings: Sendable {
     public var backendAllowedCIDRs: [IPNetwork] = []
     /// Remote backends in these networks are never dialled (`--backend-denied-cidrs`).
     public var backendDeniedCIDRs: [IPNetwork] = []
+    /// Connection, idle and body limits of the API and of the mesh port.
+    public var apiLimits = HTTPServerLimits.api
+    public var meshLimits = HTTPServerLimits.mesh
     /// Lease TTL of exported entries.
     public var exportLeaseTTL: Duration = .seconds(900)
 
@@ -50,6 +53,17 @@ extension AgentSettings {
             throw SettingsError(
                 "--api-listen \(apiListen) is reachable from other hosts, and without --api-token-file anyone there could change the routing: give --api-token-file FILE (a random token), or listen on a loopback address such as 127.0.0.1")
         }
+    }
+}
+
+extension AgentSettings {
+    /// Keeps each part within its share of the descriptors (`FileDescriptorBudget`).
+    func applying(_ budget: FileDescriptorBudget) -> AgentSettings {
+        var settings = self
+        settings.apiLimits.maxConnections = budget.apiConnections
+        settings.meshLimits.maxConnections = budget.meshConnections
+        settings.proxy.maxConnections = min(proxy.maxConnections, budget.proxyConnections)
+        return settings
     }
 }
 

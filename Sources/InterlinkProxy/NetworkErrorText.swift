@@ -23,3 +23,17 @@ public func networkErrorText(_ error: Error) -> String {
         return "\(error)"
     }
 }
+
+/// Whether `error` says this process or host ran out of a resource (descriptors, buffers,
+/// memory) rather than that the peer failed: such a failure says nothing about the backend,
+/// so it must not mark it down.
+public func isLocalExhaustion(_ error: Error) -> Bool {
+    switch error {
+    case let io as IOError:
+        return [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(io.errnoCode)
+    case let connection as NIOConnectionError:
+        return connection.connectionErrors.contains { isLocalExhaustion($0.error) }
+    default:
+        return false
+    }
+}

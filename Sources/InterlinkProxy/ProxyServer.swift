@@ -76,9 +76,15 @@ public final class ProxyServer: Sendable {
         let dialer = self.dialer
         let idle = TimeAmount(settings.idleTimeout)
         let open = openCounter
+        let (limit, logger) = (settings.maxConnections, logger.with(frontend: frontend))
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: settings.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptGate(open: open, limit: limit, logger: logger))
+                }
+            }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 open.wrappingIncrement(ordering: .relaxed)
@@ -121,6 +127,14 @@ public enum ProxyError: Error, CustomStringConvertible {
         switch self {
         case .bindFailed(let failures): failures.joined(separator: "; ")
         }
+    }
+}
+
+extension Logger {
+    fileprivate func with(frontend: SocketEndpoint) -> Logger {
+        var logger = self
+        logger[metadataKey: "frontend"] = "\(frontend)"
+        return logger
     }
 }
 

@@ -6,6 +6,9 @@ public struct ProxySettings: Sendable {
     public var maxAttempts = 3
     /// A connection with no traffic in either direction for this long is closed.
     public var idleTimeout: Duration = .seconds(3600)
+    /// Client connections open at once over every frontend; past it, new ones wait in the
+    /// backlog. The agent sets it from the descriptor limit (`FileDescriptorBudget`).
+    public var maxConnections = 1 << 20
     /// Listen backlog of every frontend socket.
     public var backlog: Int32 = 4096
 

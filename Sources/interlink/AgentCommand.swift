@@ -83,6 +83,15 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Networks whose addresses are never dialled as remote backends, comma-separated CIDRs.")
     var backendDeniedCidrs: String?
 
+    @Option(help: "Connections the API serves at once; more wait in the listen backlog (at most an eighth of the descriptor limit).")
+    var apiMaxConnections: Int = HTTPServerLimits.api.maxConnections
+
+    @Option(help: "Connections the mesh port serves at once; more wait in the listen backlog (at most an eighth of the descriptor limit).")
+    var meshMaxConnections: Int = HTTPServerLimits.mesh.maxConnections
+
+    @Option(help: "Close an API or mesh-port connection that sends nothing of its request, or stays idle between requests, for this long (a watch being streamed is not idle).")
+    var controlIdleTimeout: String = "30s"
+
     @Option(help: "Drop an unreachable remote cluster's backends after this long (default: keep them).")
     var clustermeshCacheTTL: String?
 
@@ -91,6 +100,9 @@ struct AgentCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...10).contains(maxAttempts) else { throw ValidationError("--max-attempts: \(maxAttempts) is not valid: expected 1 to 10") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads: \(threads) is not valid: expected 1 to 256") }
+        for (option, value) in [("--api-max-connections", apiMaxConnections), ("--mesh-max-connections", meshMaxConnections)] where !(1...65536).contains(value) {
+            throw ValidationError("\(option): \(value) is not valid: expected 1 to 65536")
+        }
     }
 
     func run() async throws {
@@ -140,6 +152,11 @@ struct AgentCommand: AsyncParsableCommand {
         for url in settings.meshAdvertise ?? [] where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ValidationError("--mesh-advertise: \(url) is not an http:// or https:// URL")
         }
+        let idle = try parseDuration(controlIdleTimeout, option: "--control-idle-timeout")
+        settings.apiLimits.maxConnections = apiMaxConnections
+        settings.meshLimits.maxConnections = meshMaxConnections
+        settings.apiLimits.idleTimeout = idle
+        settings.meshLimits.idleTimeout = idle
         settings.backendAllowedCIDRs = try Self.networks(backendAllowedCidrs, option: "--backend-allowed-cidrs")
         settings.backendDeniedCIDRs = try Self.networks(backendDeniedCidrs, option: "--backend-denied-cidrs")
         settings.apiTokenFile = apiTokenFile

@@ -36,7 +36,9 @@ enum AgentAPI {
         context: Context, group: EventLoopGroup, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
+        let limits = context.settings.apiLimits
         let router = Router()
+        router.add(middleware: limits.bodyLimit())
         router.get("/healthz") { _, _ in
             "ok\n"
         }
@@ -150,9 +152,9 @@ enum AgentAPI {
         }
         return Application(
             router: router,
-            configuration: ApplicationConfiguration(
-                address: .hostname(context.settings.apiListen.ip.description, port: Int(context.settings.apiListen.port)),
-                serverName: "interlink", backlog: 256),
+            server: limits.server,
+            configuration: limits.configuration(
+                host: context.settings.apiListen.ip.description, port: Int(context.settings.apiListen.port), serverName: "interlink", logger: logger),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(group),
             logger: logger)

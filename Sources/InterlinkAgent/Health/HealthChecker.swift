@@ -53,12 +53,16 @@ public struct HealthChecker: Service {
             } catch {
                 return
             }
-            let failure = await HealthProbe.run(spec.kind, endpoint: key.endpoint, timeout: spec.timeout, group: group)
-            if let failure {
+            switch await HealthProbe.run(spec.kind, endpoint: key.endpoint, timeout: spec.timeout, group: group) {
+            case .passed:
+                await reconciler.record(.checkSucceeded, for: key)
+            case .failed(let failure):
                 logger.debug("check failed", metadata: ["service": "\(key.service)", "backend": "\(key.endpoint)", "reason": "\(failure)"])
                 await reconciler.record(.checkFailed(reason: failure), for: key)
-            } else {
-                await reconciler.record(.checkSucceeded, for: key)
+            case .notRun(let reason):
+                logger.warning("check not run: this process is out of resources; the backend keeps its state", metadata: [
+                    "service": "\(key.service)", "backend": "\(key.endpoint)", "error": "\(reason)",
+                ])
             }
             delay = Int64(intervalNanos * Double.random(in: 0.9...1.1))
         }

@@ -5,8 +5,25 @@ import NIOPosix
 
 /// One active check of one backend: a TCP connect, or an HTTP/1.1 GET answered 2xx/3xx.
 enum HealthProbe {
-    /// nil when the backend passed; otherwise why it failed.
-    static func run(_ kind: HealthCheckSpec.Kind, endpoint: SocketEndpoint, timeout: Duration, group: EventLoopGroup) async -> String? {
+    enum Outcome: Equatable {
+        case passed
+        case failed(String)
+        /// The check could not be made here (out of descriptors): it says nothing of the backend.
+        case notRun(String)
+    }
+
+    static func run(_ kind: HealthCheckSpec.Kind, endpoint: SocketEndpoint, timeout: Duration, group: EventLoopGroup) async -> Outcome {
+        do {
+            guard let failure = try await check(kind, endpoint: endpoint, timeout: timeout, group: group) else { return .passed }
+            return .failed(failure)
+        } catch {
+            return .notRun(networkErrorText(error))
+        }
+    }
+
+    /// nil when the backend passed; otherwise why it failed. Throws when this process is out of
+    /// resources.
+    private static func check(_ kind: HealthCheckSpec.Kind, endpoint: SocketEndpoint, timeout: Duration, group: EventLoopGroup) async throws -> String? {
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount.nanoseconds(timeout.nanoseconds))
         switch kind {
@@ -18,18 +35,20 @@ enum HealthProbe {
                 try? await channel.close()
                 return nil
             } catch {
+                if isLocalExhaustion(error) { throw error }
                 return "TCP connect failed: \(networkErrorText(error))"
             }
         case .http(let path):
-            return await http(path: path, endpoint: endpoint, timeout: timeout, bootstrap: bootstrap)
+            return try await http(path: path, endpoint: endpoint, timeout: timeout, bootstrap: bootstrap)
         }
     }
 
-    private static func http(path: String, endpoint: SocketEndpoint, timeout: Duration, bootstrap: ClientBootstrap) async -> String? {
+    private static func http(path: String, endpoint: SocketEndpoint, timeout: Duration, bootstrap: ClientBootstrap) async throws -> String? {
         let channel: Channel
         do {
             channel = try await bootstrap.connect(host: endpoint.ip.description, port: Int(endpoint.port)).get()
         } catch {
+            if isLocalExhaustion(error) { throw error }
             return "TCP connect failed: \(networkErrorText(error))"
         }
         defer { channel.close(promise: nil) }

@@ -64,7 +64,7 @@ extension EmbeddedStore {
             guard !context.events.isEmpty else { return (result, state.revision) }
             state.revision = context.revision
             // Delivered under the lock, so every watcher sees revisions in order.
-            Self.deliver(StoreWatchBatch(revision: context.revision, events: context.events), to: state.watchers.values)
+            Self.deliver(StoreWatchBatch(revision: context.revision, events: context.events), to: &state.watchers)
             return (result, context.revision)
         }
     }

@@ -19,6 +19,8 @@ public final class EmbeddedStore: Sendable {
     let database: DatabaseQueue
     let state: NIOLockedValueBox<State>
     public let path: String
+    /// The most bytes of events one watch may have queued and unread (`StoreWatch`).
+    public let watchBufferBytes: Int
 
     struct State {
         var revision: Int64
@@ -38,11 +40,12 @@ public final class EmbeddedStore: Sendable {
         var range: KeyRange
         var prevKV: Bool
         var progressNotify: Bool
-        var continuation: AsyncStream<StoreWatchBatch>.Continuation
+        var watch: StoreWatch
     }
 
     /// Opens (or creates) the store in `directory`, as `store.sqlite`.
-    public init(directory: String) throws {
+    public init(directory: String, watchBufferBytes: Int = 64 << 20) throws {
+        self.watchBufferBytes = watchBufferBytes
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -107,7 +110,7 @@ public final class EmbeddedStore: Sendable {
             defer { state.watchers = [:] }
             return Array(state.watchers.values)
         }
-        for watcher in watchers { watcher.continuation.finish() }
+        for watcher in watchers { watcher.watch.finish() }
     }
 
     // MARK: Reads

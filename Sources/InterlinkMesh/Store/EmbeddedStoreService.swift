@@ -11,12 +11,13 @@ public struct EmbeddedStoreService: Service {
     let gateway: any Service
 
     public init(
-        store: EmbeddedStore, allowWrites: Bool, cluster: String, host: String, port: Int, group: EventLoopGroup, logger: Logger,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        store: EmbeddedStore, allowWrites: Bool, cluster: String, host: String, port: Int, limits: HTTPServerLimits = .mesh,
+        group: EventLoopGroup, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.store = store
         self.gateway = StoreGateway.application(
-            store: store, allowWrites: allowWrites, cluster: cluster, host: host, port: port, group: group, logger: logger, onRunning: onRunning)
+            store: store, allowWrites: allowWrites, cluster: cluster, host: host, port: port, limits: limits, group: group, logger: logger,
+            onRunning: onRunning)
     }
 
     public func run() async throws {

@@ -13,8 +13,9 @@ import NIOPosix
 /// (the agent itself writes to its store in-process). Peers address only the keys of their
 /// `PeerKeyScope`.
 public enum StoreGateway {
-    public static func router(store: EmbeddedStore, allowWrites: Bool, cluster: String) -> Router<BasicRequestContext> {
+    public static func router(store: EmbeddedStore, allowWrites: Bool, cluster: String, limits: HTTPServerLimits = .mesh) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: limits.bodyLimit())
         let scope = PeerKeyScope(allowWrites: allowWrites)
         let readOnly = allowWrites ? nil : StoreError.readOnly(
             "the embedded store of cluster \(cluster) is read-only for peers: it is written by its own agent (start that agent with --mesh-allow-writes to allow writes)")
@@ -22,7 +23,7 @@ public enum StoreGateway {
             router.post(RouterPath(path)) { request, _ -> Response in
                 do {
                     if write, let readOnly { throw readOnly }
-                    let body = try await request.body.collect(upTo: 16 << 20)
+                    let body = try await request.body.collect(upTo: limits.maxBodyBytes)
                     // SQLite blocks (a write waits for fsync): parse, run and encode off the cooperative pool.
                     let line = try await NIOThreadPool.singleton.runIfActive {
                         GatewayJSON.line(try handle(try GatewayRequest(Data(body.readableBytesView))))
@@ -169,7 +170,7 @@ public enum StoreGateway {
         } catch {
             return errorResponse(error)
         }
-        let events: AsyncStream<StoreWatchBatch>
+        let events: StoreWatch
         do {
             events = try store.watch(range, startRevision: startRevision, prevKV: create.bool("prev_kv"), progressNotify: create.bool("progress_notify"))
         } catch StoreError.compacted(let compacted) {
@@ -188,6 +189,11 @@ public enum StoreGateway {
                 var result: [String: Any] = ["header": GatewayJSON.header(batch.revision)]
                 if !batch.events.isEmpty { result["events"] = batch.events.map(GatewayJSON.event) }
                 try await writer.write(GatewayJSON.line(["result": result]))
+            }
+            if let reason = events.cancelReason {
+                try await writer.write(GatewayJSON.line(["result": [
+                    "header": GatewayJSON.header(store.revision), "canceled": true, "cancel_reason": reason,
+                ] as [String: Any]]))
             }
             try await writer.finish(nil)
         })
@@ -212,12 +218,13 @@ extension StoreGateway {
     /// The gateway as a Hummingbird application on `host:port` (port 0: any free port, passed
     /// to `onRunning`).
     public static func application(
-        store: EmbeddedStore, allowWrites: Bool, cluster: String, host: String, port: Int, group: EventLoopGroup, logger: Logger,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        store: EmbeddedStore, allowWrites: Bool, cluster: String, host: String, port: Int, limits: HTTPServerLimits = .mesh,
+        group: EventLoopGroup, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, allowWrites: allowWrites, cluster: cluster),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "interlink-store", backlog: 256),
+            router: router(store: store, allowWrites: allowWrites, cluster: cluster, limits: limits),
+            server: limits.server,
+            configuration: limits.configuration(host: host, port: port, serverName: "interlink-store", logger: logger),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(group),
             logger: logger)

@@ -44,6 +44,12 @@ struct BackendDialer {
                         return
                     }
                     connected(upstream, backend)
+                case .failure(let error) where isLocalExhaustion(error):
+                    // Out of descriptors here: not the backend's fault, and no retry would fare better.
+                    logger.error("cannot dial a backend: this process is out of resources; closing the client", metadata: [
+                        "service": "\(route.service)", "backend": "\(backend.endpoint)", "error": "\(networkErrorText(error))",
+                    ])
+                    client.close(promise: nil)
                 case .failure(let error):
                     backend.stats.dialFailed()
                     let reason = "connect to \(backend.endpoint) failed: \(networkErrorText(error))"

@@ -17,11 +17,21 @@ enum InterlinkProcess {
         var stderr: String
     }
 
-    /// Starts `interlink ARGS`; the caller waits for or signals it.
-    static func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+    /// Runs the agent as the unprivileged user `nobody` (uid and gid 65534, no groups), as a
+    /// user would deploy it; the process ID stays the agent's (setpriv execs it).
+    static let unprivileged = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+    /// Starts `interlink ARGS`, through `launcher` (a command that runs the rest, such as
+    /// `unprivileged` or `prlimit`) when one is given; the caller waits for or signals it.
+    static func start(_ arguments: [String], launcher: [String] = []) throws -> (Process, Pipe, Pipe) {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let command = launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = Array(launcher.dropFirst()) + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

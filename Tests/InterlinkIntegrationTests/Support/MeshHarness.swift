@@ -23,6 +23,8 @@ final class MeshCluster: @unchecked Sendable {
     var backends: [TestBackend] = []
     var process: Process?
     var extraArguments: [String] = []
+    /// What the agent is started through (`InterlinkProcess.unprivileged`, `prlimit ...`).
+    var launcher: [String] = []
 
     init(name: String, id: Int, subnet: Int, kind: StoreKind, backendPort: UInt16) async throws {
         self.name = name
@@ -68,7 +70,7 @@ final class MeshCluster: @unchecked Sendable {
         } else {
             arguments += ["--mesh-listen", "127.0.\(subnet).1:\(meshPort)"]
         }
-        (process, _, _) = try InterlinkProcess.start(arguments + extraArguments)
+        (process, _, _) = try InterlinkProcess.start(arguments + extraArguments, launcher: launcher)
     }
 
     func waitHealthy() async -> Bool {
@@ -124,6 +126,13 @@ final class MeshCluster: @unchecked Sendable {
         etcd?.stop()
         try? FileManager.default.removeItem(at: dataDir.deletingLastPathComponent())
         return status
+    }
+
+    /// Lets the unprivileged user (`InterlinkProcess.unprivileged`) own this cluster's files.
+    func handOverToNobody() throws {
+        for dir in [dataDir, meshDir] {
+            guard chown(dir.path, 65534, 65534) == 0 else { throw POSIXError(.EPERM) }
+        }
     }
 
     func clusters() async throws -> ClustersDocument { try await getJSON("/v1/clusters") }
