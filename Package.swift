@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .executable(name: "interlink", targets: ["interlink"]),
         .library(name: "InterlinkCore", targets: ["InterlinkCore"]),
+        // For the fuzz targets in Fuzz/ (a package of their own, built with -sanitize=fuzzer).
+        .library(name: "InterlinkMesh", targets: ["InterlinkMesh"]),
+        .library(name: "InterlinkAgent", targets: ["InterlinkAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -108,6 +111,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ],

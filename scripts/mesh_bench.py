@@ -219,7 +219,7 @@ def scale(binary, mode, clusters, services, backends):
             name, cid = "sim%d" % (k + 2), k + 2
             ops = [{"request_put": {"key": b64("cilium/cluster-config/" + name), "value": b64(json.dumps({"id": cid, "capabilities": {"syncedCanaries": True, "maxConnectedClusters": 255}}))}}]
             for s in range(services):
-                ips = ["10.%d.%d.%d" % (cid, s, b + 1) for b in range(backends)]
+                ips = ["127.%d.%d.%d" % (cid, s, b + 1) for b in range(backends)]
                 ops.append({"request_put": {"key": b64("cilium/state/services/v1/%s/default/svc%d" % (name, s)),
                                             "value": b64(cluster_service(name, cid, "svc%d" % s, ips))}})
             ops.append({"request_put": {"key": b64("cilium/synced/%s/cilium/state/services/v1" % name), "value": b64("2026-01-01T00:00:00Z")}})
@@ -260,7 +260,7 @@ def scale(binary, mode, clusters, services, backends):
         last = http(api + "/v1/events?since=0")["events"]
         since = last[-1]["sequence"] if last else 0
         cpu0 = cpu_seconds(agent.pid)
-        ips = ["10.2.7.%d" % (b + 1) for b in range(backends - 1)] + ["10.2.7.250"]
+        ips = ["127.2.7.%d" % (b + 1) for b in range(backends - 1)] + ["127.2.7.250"]
         t = time.time()
         http(store + "/v3/kv/put", {"key": b64("cilium/state/services/v1/sim2/default/svc7"), "value": b64(cluster_service("sim2", 2, "svc7", ips))})
         event = wait_for(lambda: next((e for e in http(api + "/v1/events?since=%d" % since)["events"]

@@ -66,7 +66,7 @@ struct EmbeddedStoreTests {
                 { _ = try await peer.range("interlink/live/east") },
                 { _ = try await peer.range("interlink/", prefix: true) },
                 { _ = try await peer.range("", prefix: true) },
-                { for try await _ in peer.watch(prefix: "interlink/", startRevision: 1) {} },
+                { try await withTimeLimit(.seconds(20)) { for try await _ in peer.watch(prefix: "interlink/", startRevision: 1) {} } },
             ] as [() async throws -> Void] {
                 do {
                     try await attempt()

@@ -111,9 +111,15 @@ struct KVStoreConformanceTests {
             let start = try await etcd.put("w/a", value: Array("1".utf8))
             try await etcd.delete("w/a")
             try await etcd.put("other", value: [0])
-            var iterator = etcd.watch(prefix: "w/", startRevision: start).makeAsyncIterator()
-            var events: [WatchEvent] = []
-            while events.count < 2, let batch = try await iterator.next() { events += batch.events }
+            let (events, live) = try await withTimeLimit(.seconds(30)) {
+                var iterator = etcd.watch(prefix: "w/", startRevision: start).makeAsyncIterator()
+                var events: [WatchEvent] = []
+                while events.count < 2, let batch = try await iterator.next() { events += batch.events }
+                try await etcd.put("w/b", value: Array("2".utf8))
+                var live: [WatchEvent] = []
+                while live.isEmpty, let batch = try await iterator.next() { live += batch.events }
+                return (events, live)
+            }
             #expect(events.map(\.key) == ["w/a", "w/a"])
             guard case .put(let put) = events[0], case .delete(let deleted) = events[1] else {
                 Issue.record("expected put then delete, got \(events)")
@@ -121,9 +127,6 @@ struct KVStoreConformanceTests {
             }
             #expect(Self.text(put.value) == "1")
             #expect(Self.text(deleted.value) == "1", "prev_kv carries the deleted value")
-            try await etcd.put("w/b", value: Array("2".utf8))
-            var live: [WatchEvent] = []
-            while live.isEmpty, let batch = try await iterator.next() { live += batch.events }
             #expect(live.map(\.key) == ["w/b"])
         }
     }
@@ -135,7 +138,7 @@ struct KVStoreConformanceTests {
             let last = try await etcd.put("c/x", value: [2])
             try await etcd.compact(revision: last)
             do {
-                for try await _ in etcd.watch(prefix: "c/", startRevision: first) {}
+                try await withTimeLimit(.seconds(30)) { for try await _ in etcd.watch(prefix: "c/", startRevision: first) {} }
                 Issue.record("the watch did not report the compaction")
             } catch KVStoreError.compacted(let revision) {
                 #expect(revision == last)

@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The operator commands against agent processes: status, services, explain, annotate,
@@ -146,6 +149,24 @@ struct OperatorCommandTests {
             #expect(anonymous.status == 1 && anonymous.stderr.contains("Authorization: Bearer"), "\(anonymous.stderr)")
             let wrong = try InterlinkProcess.run(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", wrongFile.path] + api)
             #expect(wrong.status == 1)
+            // Every mutating route answers 401 without the token or with a wrong one.
+            let routes: [(HTTPMethod, String, String)] = [
+                (.POST, "/v1/clusters", #"{"name":"west","endpoints":["http://127.0.0.1:1"]}"#), (.DELETE, "/v1/clusters/west", ""),
+                (.POST, "/v1/services/default/guarded/annotations", #"{"set":{"service.cilium.io/affinity":"local"}}"#),
+                (.POST, "/v1/manifests", #"{"files":[{"name":"x.yaml","yaml":""}]}"#), (.DELETE, "/v1/services/default/guarded", ""),
+                (.POST, "/v1/backends/drain", #"{"address":"\#(mesh.east.backendEndpoint(1))"}"#),
+                (.POST, "/v1/backends/undrain", #"{"address":"\#(mesh.east.backendEndpoint(1))"}"#),
+            ]
+            for (method, path, body) in routes {
+                for authorization in [nil, "Bearer not-it", "Basic s3cret-token", "Bearer s3cret-token-and-more"] as [String?] {
+                    var request = HTTPClientRequest(url: mesh.east.apiURL + path)
+                    request.method = method
+                    if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+                    if !body.isEmpty { request.body = .bytes(ByteBuffer(string: body)) }
+                    let status = try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status
+                    #expect(status == .unauthorized, "\(method) \(path) with \(authorization ?? "no token"): \(status)")
+                }
+            }
             #expect(try await tallyBackends(mesh.east.frontend(8081), 40).count == 2, "nothing was drained")
             try Mesh.interlink(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", tokenFile.path] + api)
             #expect(try await tallyBackends(mesh.east.frontend(8081), 20) == ["east-b2": 20])

@@ -38,6 +38,8 @@ public actor RemoteClusterWatcher {
     public let clusterID: ClusterID
     private let store: EtcdClient
     private let cacheTTL: Duration?
+    /// How often a followed store is read to check that it still answers.
+    private let livenessInterval: Duration
     private let logger: Logger
     private let onChange: @Sendable (RemoteServiceCache) async -> Void
     public private(set) var cache: RemoteServiceCache {
@@ -49,9 +51,10 @@ public actor RemoteClusterWatcher {
     public private(set) var status = Status()
 
     public init(
-        cluster: ClusterName, clusterID: ClusterID, store: EtcdClient, cacheTTL: Duration? = nil, logger: Logger,
-        onChange: @escaping @Sendable (RemoteServiceCache) async -> Void
+        cluster: ClusterName, clusterID: ClusterID, store: EtcdClient, cacheTTL: Duration? = nil, livenessInterval: Duration = .seconds(5),
+        logger: Logger, onChange: @escaping @Sendable (RemoteServiceCache) async -> Void
     ) {
+        self.livenessInterval = livenessInterval
         self.cluster = cluster
         self.clusterID = clusterID
         self.store = store
@@ -115,7 +118,31 @@ public actor RemoteClusterWatcher {
         status.lastError = nil
         connected()
         await onChange(cache)
-        for try await batch in store.watch(prefix: KVStoreKeys.servicesPrefix(cluster: cluster), startRevision: listed.revision + 1) {
+        // A watch over a dead path (a partition, a host gone) sees no error until TCP gives up,
+        // which can take hours; a cheap read every `livenessInterval` notices within seconds.
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { [store, cluster, livenessInterval] in
+                while true {
+                    try await Task.sleep(for: livenessInterval)
+                    do {
+                        _ = try await store.range(KVStoreKeys.clusterConfig(cluster: cluster))
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        throw RemoteClusterError("the store of \(cluster) stopped answering: \(error)")
+                    }
+                }
+            }
+            tasks.addTask { try await self.follow(from: listed.revision + 1) }
+            defer { tasks.cancelAll() }
+            try await tasks.next()
+        }
+        throw RemoteClusterError("watch of \(cluster) ended")
+    }
+
+    /// Applies the watch from `revision` until it fails.
+    private func follow(from revision: Int64) async throws {
+        for try await batch in store.watch(prefix: KVStoreKeys.servicesPrefix(cluster: cluster), startRevision: revision) {
             guard !batch.events.isEmpty else { continue }
             for event in batch.events {
                 switch event {

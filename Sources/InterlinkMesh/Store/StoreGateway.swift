@@ -13,26 +13,42 @@ import NIOPosix
 /// (the agent itself writes to its store in-process). Peers address only the keys of their
 /// `PeerKeyScope`.
 public enum StoreGateway {
+    /// One request-response call of the gateway: its path, whether it writes, and what it does.
+    struct UnaryRoute: Sendable {
+        let path: String
+        let write: Bool
+        let handle: @Sendable (GatewayRequest) throws -> [String: Any]
+    }
+
     public static func router(store: EmbeddedStore, allowWrites: Bool, cluster: String, limits: HTTPServerLimits = .mesh) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: limits.bodyLimit())
         let scope = PeerKeyScope(allowWrites: allowWrites)
-        let readOnly = allowWrites ? nil : StoreError.readOnly(
-            "the embedded store of cluster \(cluster) is read-only for peers: it is written by its own agent (start that agent with --mesh-allow-writes to allow writes)")
-        func route(_ path: String, write: Bool, _ handle: @escaping @Sendable (GatewayRequest) throws -> [String: Any]) {
-            router.post(RouterPath(path)) { request, _ -> Response in
+        for route in unaryRoutes(store: store, scope: scope) {
+            router.post(RouterPath(route.path)) { request, _ -> Response in
                 do {
-                    if write, let readOnly { throw readOnly }
                     let body = try await request.body.collect(upTo: limits.maxBodyBytes)
                     // SQLite blocks (a write waits for fsync): parse, run and encode off the cooperative pool.
-                    let line = try await NIOThreadPool.singleton.runIfActive {
-                        GatewayJSON.line(try handle(try GatewayRequest(Data(body.readableBytesView))))
+                    let (status, line) = try await NIOThreadPool.singleton.runIfActive {
+                        answer(route, body: Data(body.readableBytesView), allowWrites: allowWrites, cluster: cluster)
                     }
-                    return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: line))
+                    return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: line))
                 } catch {
                     return errorResponse(error)
                 }
             }
+        }
+        router.post("/v3/watch") { request, _ -> Response in
+            await watch(request, store: store, scope: scope)
+        }
+        return router
+    }
+
+    /// Every request-response call, as `router` serves them (and `respond` runs them).
+    static func unaryRoutes(store: EmbeddedStore, scope: PeerKeyScope) -> [UnaryRoute] {
+        var routes: [UnaryRoute] = []
+        func route(_ path: String, write: Bool, _ handle: @escaping @Sendable (GatewayRequest) throws -> [String: Any]) {
+            routes.append(UnaryRoute(path: path, write: write, handle: handle))
         }
         route("/v3/kv/range", write: false) { request in
             let range = try request.keyRange()
@@ -87,10 +103,29 @@ public enum StoreGateway {
             if request.bool("keys"), !visible.isEmpty { answer["keys"] = visible.map { Data($0.utf8).base64EncodedString() } }
             return answer
         }
-        router.post("/v3/watch") { request, _ -> Response in
-            await watch(request, store: store, scope: scope)
+        return routes
+    }
+
+    /// Runs one call on a request body: the status and the JSON line to answer with.
+    static func answer(_ route: UnaryRoute, body: Data, allowWrites: Bool, cluster: String) -> (HTTPResponse.Status, ByteBuffer) {
+        do {
+            if route.write, !allowWrites {
+                throw StoreError.readOnly(
+                    "the embedded store of cluster \(cluster) is read-only for peers: it is written by its own agent (start that agent with --mesh-allow-writes to allow writes)")
+            }
+            return (.ok, GatewayJSON.line(try route.handle(try GatewayRequest(body))))
+        } catch {
+            let response = errorAnswer(error)
+            return (response.status, response.line)
         }
-        return router
+    }
+
+    /// What the gateway answers to a request body sent to `path`, without HTTP (for fuzzing
+    /// the request decoding); nil for a path it does not serve.
+    public static func respond(path: String, body: Data, store: EmbeddedStore, allowWrites: Bool, cluster: String) -> (status: Int, body: ByteBuffer)? {
+        guard let route = unaryRoutes(store: store, scope: PeerKeyScope(allowWrites: allowWrites)).first(where: { $0.path == path }) else { return nil }
+        let (status, line) = answer(route, body: body, allowWrites: allowWrites, cluster: cluster)
+        return (Int(status.code), line)
     }
 
     private static func transaction(_ request: GatewayRequest, store: EmbeddedStore, scope: PeerKeyScope) throws -> [String: Any] {
@@ -199,7 +234,7 @@ public enum StoreGateway {
         })
     }
 
-    private static func errorResponse(_ error: Error) -> Response {
+    private static func errorAnswer(_ error: Error) -> (status: HTTPResponse.Status, line: ByteBuffer) {
         let storeError = error as? StoreError ?? .invalid("\(error)")
         let status: HTTPResponse.Status = switch storeError.grpcCode {
         case 5: .notFound
@@ -208,9 +243,12 @@ public enum StoreGateway {
         default: .badRequest
         }
         let message = storeError.description
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: GatewayJSON.line(["error": message, "code": storeError.grpcCode, "message": message])))
+        return (status, GatewayJSON.line(["error": message, "code": storeError.grpcCode, "message": message]))
+    }
+
+    private static func errorResponse(_ error: Error) -> Response {
+        let (status, line) = errorAnswer(error)
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: line))
     }
 }
 

@@ -196,7 +196,8 @@ struct Mesh {
 }
 
 /// Opens connections to `frontend` for `duration`, one every `pause` or so; returns the
-/// backends reached and the failed connections with their errors. The pause keeps the
+/// backends reached and the failed connections with their errors (a connection closed
+/// without an answer is a failure, `TestClient.NoAnswer`). The pause keeps the
 /// suite's loopback connections (each leaves two ports in TIME_WAIT for a minute) well
 /// below the 28,000 ephemeral ports, which back-to-back connections in parallel tests
 /// could exhaust.

@@ -17,3 +17,23 @@ func tallyBackends(_ frontend: SocketEndpoint, _ count: Int) async throws -> [St
     for _ in 0..<count { names[try await TestClient.firstLine(from: frontend), default: 0] += 1 }
     return names
 }
+
+/// `body` ran past its time limit: a missing event fails the test instead of hanging it.
+struct TimeLimitExceeded: Error, CustomStringConvertible {
+    let limit: Duration
+    var description: String { "nothing came within \(limit)" }
+}
+
+/// Runs `body`, cancelling it and throwing `TimeLimitExceeded` if it takes longer than `limit`.
+func withTimeLimit<Value: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+    try await withThrowingTaskGroup(of: Value?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw TimeLimitExceeded(limit: limit) }
+        return value
+    }
+}

@@ -44,9 +44,19 @@ enum TestClient {
         return try await promise.futureResult.get()
     }
 
-    /// Connects and returns the first line the server sends; closes the connection.
+    /// A connection the server (the proxy) closed without sending anything: the way a proxied
+    /// connection fails when no backend takes it, so a failure wherever it is counted.
+    struct NoAnswer: Error, CustomStringConvertible {
+        let endpoint: SocketEndpoint
+        var description: String { "\(endpoint) closed the connection without an answer" }
+    }
+
+    /// Connects and returns the first line the server sends; closes the connection. Throws
+    /// `NoAnswer` when the server closes without sending anything.
     static func firstLine(from endpoint: SocketEndpoint) async throws -> String {
-        try await exchange(with: endpoint).firstLine
+        let line = try await exchange(with: endpoint).firstLine
+        guard !line.isEmpty else { throw NoAnswer(endpoint: endpoint) }
+        return line
     }
 
     /// Connects and keeps the connection open; the caller drives it.
