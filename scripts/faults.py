@@ -7,11 +7,15 @@ namespaces only (nothing leaves the machine). Each cluster runs an agent with it
 store and two demo backends; a global service `echo` (affinity none) in each; the three are
 connected with `interlink connect`. Then, one probe after another:
 
-  partition  north's link drops everything (tc netem loss 100%) while a client in east opens a
+  partition  north's link drops every packet both ways while a client in east opens a
              connection every 20 ms: after the first ejection no client connection fails, and
              east's status shows north unreachable. The link is healed and north comes back.
-  delay      200 ms each way on every link (so 400 ms a round trip): a change in east (a
-             backend drained) still reaches west and north; how long it took.
+             (The drop is tc's `blackhole` qdisc on both ends of north's veth: `netem loss 100%`
+             does the same where the kernel has sch_netem; this one does not.)
+  delay      200 ms each way between the clusters' stores (so 400 ms a round trip): a change in
+             east (a backend drained) still reaches west and north; how long it took. Without
+             sch_netem the delay is added by a relay in the hub namespace that holds every
+             chunk 200 ms in each direction; the clusters are pointed at the relays.
   sigkill    east's agent is killed with SIGKILL while a client makes live changes; each change
              the API acknowledged is still there after the restart.
   etcd       west moves to a 3-member etcd (all in ilf-west); one member is killed: west keeps
@@ -184,18 +188,56 @@ def failures(results):
     return [r for r in results if r[2].startswith("ERROR") or r[2] == "EMPTY"]
 
 
+def partition(name, cut):
+    """Drops every packet leaving either end of `name`'s veth (cut), or stops dropping."""
+    action = ["add", "dev"] if cut else ["del", "dev"]
+    ns(name, "tc", "qdisc", *action, "v-" + name, "root", *(["blackhole"] if cut else []))
+    sh("ip", "netns", "exec", "ilf-hub", "tc", "qdisc", *action, "h-" + name, "root", *(["blackhole"] if cut else []))
+
+
+DELAY_RELAY = r"""
+import asyncio, sys
+listen_host, listen_port, target_host, target_port, delay = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+async def pipe(reader, writer):
+    queue = asyncio.Queue()
+    async def feed():
+        while True:
+            chunk = await reader.read(65536)
+            await queue.put((asyncio.get_running_loop().time() + delay, chunk))
+            if not chunk: return
+    async def drain():
+        while True:
+            due, chunk = await queue.get()
+            await asyncio.sleep(max(0, due - asyncio.get_running_loop().time()))
+            if not chunk:
+                writer.close(); return
+            writer.write(chunk); await writer.drain()
+    await asyncio.gather(feed(), drain(), return_exceptions=True)
+async def handle(client_reader, client_writer):
+    try:
+        server_reader, server_writer = await asyncio.open_connection(target_host, target_port)
+    except OSError:
+        client_writer.close(); return
+    await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer), return_exceptions=True)
+async def main():
+    server = await asyncio.start_server(handle, listen_host, listen_port)
+    await server.serve_forever()
+asyncio.run(main())
+"""
+
+
 def probe_partition(clusters, report):
     east, north = clusters["east"], clusters["north"]
     client = Client(east, east.frontend)
     time.sleep(3)
     cut = time.time()
-    ns("north", "tc", "qdisc", "add", "dev", "v-north", "root", "netem", "loss", "100%")
+    partition("north", True)
     # East sees north unreachable once a liveness read of its store times out.
     unreachable = wait_for(lambda: (lambda r: r if r and not r["connected"] else None)(east.remote("north")), 60, 0.2)
     seen_unreachable = time.time() - cut
     time.sleep(5)
     results = client.stop()
-    ns("north", "tc", "qdisc", "del", "dev", "v-north", "root")
+    partition("north", False)
     after = [r for r in results if r[0] >= cut]
     ejected = next((i for i, r in enumerate(after) if r[1] >= 0.9), None)  # the first connection that waited for a dial timeout
     slow = [r for r in after if r[1] >= 0.9]
@@ -217,27 +259,49 @@ def probe_partition(clusters, report):
 
 def probe_delay(clusters, report):
     east, west, north = clusters["east"], clusters["west"], clusters["north"]
-    for name in CLUSTERS:
-        ns(name, "tc", "qdisc", "add", "dev", "v-" + name, "root", "netem", "delay", "200ms")
+    relays = {}
+    for c in clusters.values():
+        port = 19870 + c.index
+        relays[c.name] = (subprocess.Popen(["ip", "netns", "exec", "ilf-hub", sys.executable, "-c", DELAY_RELAY, "10.77.0.254", str(port),
+                                            c.ip, "9877", "0.2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                          "http://10.77.0.254:%d" % port)
     try:
-        time.sleep(2)
+        time.sleep(1)
+        # Every cluster follows every other through its relay.
+        for c in clusters.values():
+            for other in clusters.values():
+                if other is not c:
+                    c.post("/v1/clusters", {"name": other.name, "endpoints": [relays[other.name][1]]})
+        for c in clusters.values():
+            wait_for(lambda: all((c.remote(o) or {}).get("connected") and (c.remote(o) or {}).get("endpoints") == [relays[o][1]]
+                                 for o in CLUSTERS if o != c.name), 60, 0.2)
+        rtt = []
+        for _ in range(3):
+            t = time.time()
+            ns("west", "curl", "-s", "-o", "/dev/null", "--max-time", "5", "-X", "POST", "--data", "{}", relays["east"][1] + "/v3/kv/range")
+            rtt.append(time.time() - t)
         drained = east.backend_ips[0] + ":9000"
         t = time.time()
         code = east.post("/v1/backends/drain", {"address": drained})
         got = {}
         for other in (west, north):
-            wait_for(lambda: len([b for b in other.backends_of("east")]) == 1, 60, 0.1)
+            wait_for(lambda: len(other.backends_of("east")) == 1, 60, 0.05)
             got[other.name] = time.time() - t
         east.post("/v1/backends/undrain", {"address": drained})
         for other in (west, north):
-            wait_for(lambda: len(other.backends_of("east")) == 2, 60, 0.1)
-        report("delay", "200 ms of delay on every link (400 ms a round trip between clusters); east drains a backend",
+            wait_for(lambda: len(other.backends_of("east")) == 2, 60, 0.05)
+        report("delay", "200 ms added each way between every pair of clusters' stores; east drains a backend",
                "the change still reaches west and north",
-               "drain answered %s; west saw east's 1 backend after %.2f s, north after %.2f s; the undrain propagated too"
-               % (code, got["west"], got["north"]), code == "200")
+               "a request through a relay took %.0f-%.0f ms (a new connection and one request); drain answered %s; west saw east's "
+               "1 backend after %.2f s, north after %.2f s; the undrain propagated too"
+               % (min(rtt) * 1000, max(rtt) * 1000, code, got["west"], got["north"]), code == "200")
     finally:
-        for name in CLUSTERS:
-            ns(name, "tc", "qdisc", "del", "dev", "v-" + name, "root", check=False)
+        for c in clusters.values():
+            for other in clusters.values():
+                if other is not c:
+                    c.post("/v1/clusters", {"name": other.name, "endpoints": [other.store]})
+        for process, _ in relays.values():
+            process.kill()
 
 
 def probe_sigkill(clusters, report):
@@ -285,7 +349,10 @@ def probe_etcd(clusters, report, work):
                                   "--listen-peer-urls", "http://%s:2380" % ip, "--initial-advertise-peer-urls", "http://%s:2380" % ip,
                                   "--initial-cluster", initial, "--initial-cluster-state", "new", "--log-level", "error"])
     endpoints = ",".join("http://%s:2379" % ip for _, ip in members)
-    wait_for(lambda: ns("west", "etcdctl", "--endpoints", endpoints, "endpoint", "health", check=False).count("is healthy") == 3, 60, 0.5)
+    # etcdctl prints the health of each endpoint on stderr.
+    health = lambda: subprocess.run(["ip", "netns", "exec", "ilf-west", "etcdctl", "--endpoints", endpoints, "endpoint", "health"],
+                                    capture_output=True, text=True).stderr.count("is healthy")
+    wait_for(lambda: health() == 3, 60, 0.5)
     # West moves its export to the etcd cluster; east follows it there.
     os.kill(west.pid(), signal.SIGTERM)
     west.agent.wait()
@@ -317,7 +384,8 @@ def probe_soak(clusters, report, connections, seconds):
     script = r"""
 import asyncio, random, resource, sys, time, json
 host, total, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-resource.setrlimit(resource.RLIMIT_NOFILE, (total * 2 + 1024, total * 2 + 1024))
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 stats = {"opened": 0, "errors": 0, "empty": 0}
 errors = {}
 async def one(deadline):
@@ -353,11 +421,11 @@ asyncio.run(main())
         peak_fd, peak_rss = max(peak_fd, east.descriptors()), max(peak_rss, east.rss_mib())
         time.sleep(1)
     stats = json.loads(soak.stdout.read())
-    time.sleep(15)
+    time.sleep(25)  # the agent trims freed memory within 10 s of the load falling
     after_fd, after_rss = east.descriptors(), east.rss_mib()
     report("soak", "%d concurrent connections through east's agent for %d s, each living 2-10 s, then replaced" % (connections, seconds),
            "no error; descriptors and RSS back at their baseline afterwards",
-           "%d connections made, %d errors %s, %d answers not 200; agent descriptors %d before, %d at peak, %d 15 s after; "
+           "%d connections made, %d errors %s, %d answers not 200; agent descriptors %d before, %d at peak, %d 25 s after; "
            "RSS %.0f MiB before, %.0f at peak, %.0f after" % (stats["opened"], stats["errors"], stats["error_kinds"] or "",
                                                             stats["empty"], baseline_fd, peak_fd, after_fd, baseline_rss, peak_rss, after_rss),
            stats["errors"] == 0 and stats["empty"] == 0 and after_fd <= baseline_fd + 5 and after_rss <= max(baseline_rss * 1.5, baseline_rss + 64))
@@ -374,7 +442,9 @@ def main():
         sys.exit("faults.py makes network namespaces: run it as root")
     binary = args.binary or os.path.join(subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"], text=True).strip(), "interlink")
     work = tempfile.mkdtemp(prefix="interlink-faults-")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))  # inherited by every agent and backend
+    # Every agent and backend inherits the most descriptors this machine allows.
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     remove_network()
     clusters = {name: Cluster(name, i, work, binary) for i, name in enumerate(CLUSTERS, start=1)}
     results = []

@@ -14,6 +14,9 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzManifest FuzzClusterService FuzzClusterConfig FuzzDuration FuzzStoreRequest)
 scratch=$PWD/.build-fuzz
 
+# SwiftPM caches the file list of a path dependency with the manifest that names it: a
+# changed Fuzz/Package.swift makes it read Interlink's sources again.
+touch Fuzz/Package.swift
 # Debug build: assertions and preconditions stay on; ASan finds memory errors. The linker's
 # "Cannot export local symbol" warnings about ASan are harmless and filtered out.
 for target in "${targets[@]}"; do

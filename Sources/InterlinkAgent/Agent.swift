@@ -152,6 +152,7 @@ public final class Agent: Sendable {
         }
         services += [
             api,
+            MemoryTrim(proxy: proxy),
             DataPlane(proxy: proxy, grace: settings.drainGrace, logger: logger),
         ]
         self.serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(

@@ -59,4 +59,21 @@ struct StoreWatchBoundTests {
         #expect(batches < 30)
         store.close()
     }
+
+    @Test("history is compacted by size too: 3 MB of values over 30 revisions keep at most 1 MiB of history")
+    func historyBoundedBySize() async throws {
+        let (store, dir) = try Self.store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let value = [UInt8](repeating: 7, count: 100_000)
+        for index in 0..<30 { try store.put(key: Array("cilium/big\(index % 3)".utf8), value: value) }
+        let running = Task { await store.run(interval: .milliseconds(20), compactionInterval: .milliseconds(40), retainedHistoryBytes: 1 << 20) }
+        #expect(await waitUntil(.seconds(10)) { store.compactRevision > 0 })
+        running.cancel()
+        await running.value
+        // At most 10 of the 100 kB values fit in 1 MiB: the history kept starts at revision 21 or later.
+        #expect(store.compactRevision >= 21, "compacted to \(store.compactRevision)")
+        #expect(throws: StoreError.self) { _ = try store.watch(.prefix("cilium/"), startRevision: 1, prevKV: false) }
+        #expect(try store.range(.prefix("cilium/")).count == 3, "the current keys stay")
+        store.close()
+    }
 }

@@ -7,15 +7,12 @@ import InterlinkMesh
 /// reads it from `--clustermesh-config`, and a remote `cilium/cluster-config/<name>` value.
 @_cdecl("FuzzClusterConfig_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(UnsafeRawPointer(start), count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    guard let start else { return 0 }
-    let bytes = Data(UnsafeRawBufferPointer(start: start, count: count))
+func fuzz(_ bytes: UnsafeRawBufferPointer) {
+    let bytes = Data(bytes)
     let text = String(decoding: bytes, as: UTF8.self)
     _ = try? RemoteClusterConfig.parse(file: "west", text: text, path: "/clustermesh/west")
     _ = try? JSONDecoder().decode(ClusterConfig.self, from: bytes)
-    return 0
 }

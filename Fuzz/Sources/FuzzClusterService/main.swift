@@ -6,14 +6,12 @@ import InterlinkMesh
 /// decoded, validated and cached, over a valid entry of the same key.
 @_cdecl("FuzzClusterService_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(UnsafeRawPointer(start), count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    guard let start else { return 0 }
-    let value = Array(UnsafeRawBufferPointer(start: start, count: count))
-    guard let west = try? ClusterName("west"), let id = try? ClusterID(2) else { return 0 }
+func fuzz(_ bytes: UnsafeRawBufferPointer) {
+    let value = Array(bytes)
+    guard let west = try? ClusterName("west"), let id = try? ClusterID(2) else { return }
     let key = "cilium/state/services/v1/west/default/echo"
     var cache = RemoteServiceCache(cluster: west, clusterID: id)
     cache.put(key: key, value: Array(#"{"cluster":"west","clusterID":2,"namespace":"default","name":"echo","includeExternal":true,"shared":true,"backends":{"127.0.0.2":{"http":{"Protocol":"TCP","Port":80}}}}"#.utf8))
@@ -21,5 +19,4 @@ func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     for service in cache.services.values {
         for backends in service.backends.values { _ = MaglevTable(backends: backends.map(\.endpoint)) }
     }
-    return 0
 }

@@ -5,15 +5,12 @@ import InterlinkCore
 /// back.
 @_cdecl("FuzzDuration_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(UnsafeRawPointer(start), count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    guard let start else { return 0 }
-    let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
-    guard let duration = try? DurationText.parse(text) else { return 0 }
+func fuzz(_ bytes: UnsafeRawBufferPointer) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    guard let duration = try? DurationText.parse(text) else { return }
     precondition(duration <= DurationText.maximum, "\(text) parsed past the maximum")
     _ = try? DurationText.parse(DurationText.format(duration))
-    return 0
 }

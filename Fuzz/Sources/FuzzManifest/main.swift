@@ -5,17 +5,15 @@ import InterlinkCore
 /// the agent builds from them: local services and each port's Maglev table.
 @_cdecl("FuzzManifest_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(UnsafeRawPointer(start), count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    guard let start else { return 0 }
-    let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+func fuzz(_ bytes: UnsafeRawBufferPointer) {
+    let text = String(decoding: bytes, as: UTF8.self)
     let (set, problems) = ManifestParser.parse(yaml: text, file: "fuzz.yaml")
     let all = problems + set.crossDocumentProblems()
     _ = ManifestErrors(all).description
-    guard all.isEmpty, let cluster = try? ClusterName("fuzz") else { return 0 }
+    guard all.isEmpty, let cluster = try? ClusterName("fuzz") else { return }
     for service in set.localServices(cluster: cluster) {
         for port in service.ports {
             _ = MaglevTable(backends: port.backends.map(\.endpoint))
@@ -23,5 +21,4 @@ func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         _ = try? service.spec.annotated(["service.cilium.io/affinity": "local"])
     }
     _ = ManifestParser.documentTexts(yaml: text)
-    return 0
 }

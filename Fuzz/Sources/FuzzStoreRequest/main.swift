@@ -18,16 +18,12 @@ let paths = [
 
 @_cdecl("FuzzStoreRequest_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc, argv) { start, count in fuzz(UnsafeRawPointer(start), count) }
+    runFuzzer(argc, argv, fuzz)
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    guard let start else { return 0 }
-    let bytes = UnsafeRawBufferPointer(start: start, count: count)
-    guard let first = bytes.first else { return 0 }
+func fuzz(_ bytes: UnsafeRawBufferPointer) {
+    guard let first = bytes.first else { return }
     let path = paths[Int(first) % paths.count]
     _ = StoreGateway.respond(path: path, body: Data(bytes.dropFirst()), store: store, allowWrites: first >= 128, cluster: "fuzz")
     _ = store.expireLeases()
-    return 0
 }

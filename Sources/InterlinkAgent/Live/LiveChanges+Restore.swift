@@ -12,7 +12,9 @@ extension LiveChanges {
             do {
                 try await serialized {
                     guard let value = try await store.range(key, prefix: false, revision: 0).kvs.first?.value else { return }
-                    try await restore(try JSONDecoder().decode(Saved.self, from: Data(value)))
+                    let stored = try JSONDecoder().decode(Saved.self, from: Data(value))
+                    inStore = stored.legacyApplied.isEmpty ? stored : nil  // the old form is always written back
+                    try await restore(stored)
                 }
                 return
             } catch {
@@ -69,7 +71,7 @@ extension LiveChanges {
                 saved.drained.append(address)
             }
         }
-        if saved != stored { try? await save(saved) }
+        try? await save(saved)
         logger.info("live changes restored", metadata: [
             "objects": "\(saved.objects.count)", "services": "\(saved.annotations.count)", "drained": "\(saved.drained.count)",
         ])

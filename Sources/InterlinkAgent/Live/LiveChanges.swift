@@ -24,6 +24,8 @@ actor LiveChanges {
     /// The agent's own manifest files.
     let base: ManifestSet
     var saved = Saved()
+    /// What the store holds now, as last read or written (nil: not known yet).
+    var inStore: Saved?
     /// The manifests in force: the agent's files, then the applied objects, minus deletions.
     var effective: ManifestSet
     private var busy = false
@@ -167,12 +169,14 @@ actor LiveChanges {
         if dropped { try? await save(saved) }
     }
 
+    /// Writes `state`, unless the store holds it already (a no-op change writes nothing).
     func save(_ state: Saved) async throws {
-        guard let store else { return }
+        guard let store, state != inStore else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         do {
             try await store.put(key, value: Array(try encoder.encode(state)), lease: 0)
+            inStore = state
         } catch {
             throw LiveChangeError.notSaved("\(error)")
         }

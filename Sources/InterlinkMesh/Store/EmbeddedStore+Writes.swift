@@ -151,6 +151,20 @@ extension EmbeddedStore {
         }
     }
 
+    /// The oldest revision from which the history's values take at most `historyBytes`
+    /// (compacting to it bounds the history by size as well as by count).
+    func revisionKeeping(historyBytes: Int) throws -> Int64 {
+        try database.read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT revision, length(value) AS size FROM history ORDER BY revision DESC")
+            var total = 0
+            while let row = try rows.next() {
+                total += row["size"] as Int
+                if total > historyBytes { return (row["revision"] as Int64) + 1 }
+            }
+            return 0
+        }
+    }
+
     // MARK: Leases
 
     /// etcd's `MaxLeaseTTL`: longer leases are refused (and would overflow a deadline).
@@ -226,10 +240,11 @@ extension EmbeddedStore {
 
     /// Until cancelled: expires leases every `interval`, sends watch progress notices every
     /// `progressInterval`, and every `compactionInterval` compacts history to the last
-    /// `retainedRevisions` revisions (etcd's `--auto-compaction-mode=revision`).
+    /// `retainedRevisions` revisions (etcd's `--auto-compaction-mode=revision`), or further
+    /// if the values kept in history would pass `retainedHistoryBytes`.
     public func run(
         interval: Duration = .milliseconds(250), progressInterval: Duration = .seconds(5),
-        compactionInterval: Duration = .seconds(300), retainedRevisions: Int64 = 10_000
+        compactionInterval: Duration = .seconds(300), retainedRevisions: Int64 = 10_000, retainedHistoryBytes: Int = 256 << 20
     ) async {
         var sinceProgress = Duration.zero
         var sinceCompaction = Duration.zero
@@ -243,7 +258,7 @@ extension EmbeddedStore {
             }
             if sinceCompaction >= compactionInterval {
                 sinceCompaction = .zero
-                let target = revision - retainedRevisions
+                let target = max(revision - retainedRevisions, (try? revisionKeeping(historyBytes: retainedHistoryBytes)) ?? 0)
                 if target > compactRevision { try? compact(revision: target) }
             }
         }
