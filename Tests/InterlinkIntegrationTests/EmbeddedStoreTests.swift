@@ -14,6 +14,7 @@ struct EmbeddedStoreTests {
         let lease = try await before.grantLease(ttl: 60)
         let old = try await before.put("p/a", value: Array("old".utf8))
         let last = try await before.put("p/a", value: Array("new".utf8), lease: lease)
+        try await Task.sleep(for: .seconds(2.5))  // the lease has less than its TTL left now
         await first.stop(keepData: true)
 
         let second = try await EmbeddedStoreServer(dataDir: dir)
@@ -23,7 +24,11 @@ struct EmbeddedStoreTests {
         #expect(now.kvs.first.map { String(decoding: $0.value, as: UTF8.self) } == "new")
         #expect(now.kvs.first?.lease == lease)
         #expect(try await after.range("p/a", revision: old).kvs.first?.value == Array("old".utf8), "history survives")
-        #expect(try await after.keepAlive(lease: lease) == 60, "the lease survives with its full TTL")
+        struct TimeToLive: Decodable { var TTL: String?, grantedTTL: String?, keys: [String]? }
+        let lived: TimeToLive = try await after.call("/v3/lease/timetolive", ["ID": String(lease), "keys": true])
+        #expect(Int(lived.TTL ?? "") ?? 0 >= 59 && lived.grantedTTL == "60", "after a restart the lease has its full TTL again, as in etcd: \(lived)")
+        #expect(lived.keys == [Data("p/a".utf8).base64EncodedString()], "timetolive lists the lease's keys")
+        #expect(try await after.keepAlive(lease: lease) == 60, "a keep-alive renews it to its TTL")
         #expect(try await after.put("p/b", value: [1]) == last + 1, "revisions continue where they were")
         await second.stop()
     }

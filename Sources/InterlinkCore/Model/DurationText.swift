@@ -31,6 +31,8 @@ public enum DurationText {
             }
             total += .nanoseconds(Int64((seconds * 1e9).rounded()))
         }
+        // Exact, where the check above is in whole seconds (found by FuzzDuration: 5ms8760h).
+        guard total <= maximum else { throw InvalidValue(text, allowed: allowed) }
         return total
     }
 
