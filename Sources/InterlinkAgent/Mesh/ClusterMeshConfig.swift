@@ -28,13 +28,18 @@ public struct RemoteClusterConfig: Hashable, Sendable {
         do { name = try ClusterName(file) } catch {
             throw SettingsError("\(path): the file name must be the remote cluster's name: \(error)")
         }
-        guard let root = try? Yams.load(yaml: text) as? [String: Any], let endpoints = root["endpoints"] as? [String], !endpoints.isEmpty else {
-            throw SettingsError("\(path): expected 'endpoints:' with at least one URL such as http://127.0.0.1:2379")
-        }
+        // Read as YAML nodes, not with Yams.load: its dictionaries force-unwrap every key as a
+        // string and crash on a key that is a list or a mapping (found by FuzzClusterConfig).
+        let expected = SettingsError("\(path): expected 'endpoints:' with at least one URL such as http://127.0.0.1:2379")
+        guard text.utf8.count <= 1 << 20, let node = try? Yams.compose(yaml: text), case .mapping(let root) = node,
+              case .sequence(let list)? = root["endpoints"]
+        else { throw expected }
+        let endpoints = list.compactMap(\.scalar?.string)
+        guard !endpoints.isEmpty, endpoints.count == list.count else { throw expected }
         for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
             throw SettingsError("\(path): endpoints: \(endpoint) is not an http:// or https:// URL")
         }
-        let ca = root["trusted-ca-file"] as? String, cert = root["cert-file"] as? String, key = root["key-file"] as? String
+        let ca = root["trusted-ca-file"]?.scalar?.string, cert = root["cert-file"]?.scalar?.string, key = root["key-file"]?.scalar?.string
         var tls: EtcdTLSFiles?
         if ca != nil || cert != nil || key != nil {
             guard (cert == nil) == (key == nil) else {
