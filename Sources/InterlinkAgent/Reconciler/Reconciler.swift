@@ -11,33 +11,33 @@ import Logging
 public actor Reconciler {
     let cluster: ClusterName
     let clusterID: ClusterID
-    private(set) var services: [LocalService]
+    var services: [LocalService]
     /// Backends an operator took out of new traffic (`interlink drain backend`).
-    private(set) var drained: Set<SocketEndpoint> = []
-    private let proxy: ProxyServer
-    private let logger: Logger
-    private var health: [BackendKey: BackendHealth] = [:]
+    var drained: Set<SocketEndpoint> = []
+    let proxy: ProxyServer
+    let logger: Logger
+    var health: [BackendKey: BackendHealth] = [:]
     private var stats: [BackendKey: BackendStats] = [:]
     private var tallies = ConnectionTallies()
     private var affinityStores: [SocketEndpoint: ClientAffinityStore] = [:]
     /// What each connected cluster exports.
-    private(set) var remotes: [ClusterName: RemoteServiceCache] = [:]
+    var remotes: [ClusterName: RemoteServiceCache] = [:]
     /// Remote backends whose dial failed, out of rotation until the instant given. Remote
     /// backends have no active checks here (their own cluster checks them), so an ejection
     /// ends by time, as Envoy's outlier detection does.
     private var ejectedUntil: [BackendKey: ContinuousClock.Instant] = [:]
     public static let remoteEjection = Duration.seconds(10)
     /// Told when what this cluster exports may have changed (a local health transition).
-    private var exportNotifier: AsyncStream<Void>.Continuation?
+    var exportNotifier: AsyncStream<Void>.Continuation?
     /// Why routes changed, for `GET /v1/events`.
-    private(set) var changes = ChangeLog()
+    var changes = ChangeLog()
     /// Remote changes not yet published: an isolated change is published at once; within
     /// `remoteCoalescing` of the last publication, changes are batched until the window ends.
-    private var pendingRemote: [ServiceName: [(kind: String, cluster: ClusterName, detail: String, arrived: ContinuousClock.Instant)]] = [:]
-    private var flushScheduled = false
-    private var lastRemoteFlush = ContinuousClock.now - .seconds(1)
-    private var lastRemoteFlushCostPerService = Duration.zero
-    private var lastRemoteArrival = ContinuousClock.now
+    var pendingRemote: [ServiceName: [(kind: String, cluster: ClusterName, detail: String, arrived: ContinuousClock.Instant)]] = [:]
+    var flushScheduled = false
+    var lastRemoteFlush = ContinuousClock.now - .seconds(1)
+    var lastRemoteFlushCostPerService = Duration.zero
+    var lastRemoteArrival = ContinuousClock.now
     /// Which backend addresses may be dialled; its frontends are kept equal to the services'.
     private(set) var addressPolicy: BackendAddressPolicy
     /// The agent's listeners other than frontends (API, mesh port).
@@ -60,7 +60,7 @@ public actor Reconciler {
         public var remoteApplied: @Sendable (Duration) -> Void = { _ in }
         public init() {}
     }
-    private let observers: Observers
+    let observers: Observers
 
     public init(
         cluster: ClusterName, clusterID: ClusterID, services: [LocalService], proxy: ProxyServer, logger: Logger, observers: Observers = Observers(),
@@ -219,73 +219,6 @@ public actor Reconciler {
         exportNotifier = continuation
     }
 
-    // MARK: Live changes
-
-    /// The spec of a local service, nil if there is none.
-    public func spec(of name: ServiceName) -> ServiceSpec? {
-        services.first { $0.spec.name == name }?.spec
-    }
-
-    /// Whether `endpoint` is a backend, local or remote, of some service here.
-    public func servesBackend(_ endpoint: SocketEndpoint) -> Bool {
-        !services(serving: endpoint).isEmpty
-    }
-
-    private func services(serving endpoint: SocketEndpoint) -> [LocalService] {
-        services.filter { service in
-            service.ports.contains { port in
-                port.backends.contains { $0.endpoint == endpoint } || remoteBackends(of: service, port: port).contains { $0.endpoint == endpoint }
-            }
-        }
-    }
-
-    /// Changes a service's annotations (a nil value removes one); republishes its routes and
-    /// re-exports. Throws, changing nothing, when the result is not valid.
-    @discardableResult
-    public func annotate(_ name: ServiceName, _ changes: [String: String?]) throws -> ServiceSpec {
-        guard let index = services.firstIndex(where: { $0.spec.name == name }) else { throw LiveChangeError.noSuchService(name) }
-        let next = try services[index].spec.annotated(changes)
-        let before = services[index].spec
-        services[index].spec = next
-        let summary = changes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "(removed)")" }.joined(separator: ", ")
-        if !changes.isEmpty { self.changes.record("annotate", service: "\(name)", detail: summary) }
-        if before.healthCheck.kind != next.healthCheck.kind || before.healthCheck.rise != next.healthCheck.rise || before.healthCheck.fall != next.healthCheck.fall {
-            for port in services[index].ports {
-                for backend in port.backends {
-                    let key = BackendKey(service: name, endpoint: backend.endpoint)
-                    var state = BackendHealth(rise: next.healthCheck.rise, fall: next.healthCheck.fall)
-                    if let previous = health[key], !previous.isUp { _ = state.handle(.passiveFailure(reason: previous.lastFailure ?? "down before the change")) }
-                    health[key] = state
-                }
-            }
-        }
-        logger.info("service annotated", metadata: ["service": "\(name)", "changes": "\(summary)"])
-        proxy.publish(routes(of: services[index]))
-        exportNotifier?.yield()
-        return next
-    }
-
-    /// Takes a backend (by address) out of new traffic, or puts it back; true when the address
-    /// is a backend of some service here. Open connections are left alone. `evenIfUnknown`
-    /// (restoring saved drains at start, before remote clusters are connected) drains an
-    /// address no service has yet.
-    @discardableResult
-    public func setDrained(_ endpoint: SocketEndpoint, _ isDrained: Bool, evenIfUnknown: Bool = false) -> Bool {
-        let affected = services(serving: endpoint)
-        guard !affected.isEmpty || evenIfUnknown else { return false }
-        if isDrained { drained.insert(endpoint) } else { drained.remove(endpoint) }
-        // One event per service it serves, so that `explain` of each says since when.
-        let kind = isDrained ? "drain" : "undrain"
-        let detail = isDrained ? "taken out of new traffic by an operator" : "back in rotation"
-        if affected.isEmpty { changes.record(kind, backend: "\(endpoint)", detail: detail) }
-        for service in affected {
-            changes.record(kind, service: "\(service.spec.name)", backend: "\(endpoint)", detail: detail)
-            proxy.publish(routes(of: service))
-        }
-        exportNotifier?.yield()
-        return true
-    }
-
     /// The routing changes after sequence number `since`.
     public func changeEvents(since: Int) -> [ChangeLog.Event] {
         changes.since(since)
@@ -301,72 +234,6 @@ public actor Reconciler {
         services.compactMap { service in
             ClusterService.export(service, cluster: cluster, clusterID: clusterID) { endpoint in
                 !drained.contains(endpoint) && addressPolicy.refusal(endpoint, isLocal: true) == nil && (health[BackendKey(service: service.spec.name, endpoint: endpoint)]?.isUp ?? true)
-            }
-        }
-    }
-
-    /// Replaces what a connected cluster exports; republishes the local services whose share
-    /// from that cluster changed.
-    public func updateRemote(_ cache: RemoteServiceCache) {
-        let previous = remotes[cache.cluster]?.services ?? [:]
-        remotes[cache.cluster] = cache
-        publishChanged(from: previous, to: cache.services, cluster: cache.cluster, kind: "remote-update")
-    }
-
-    /// Forgets a disconnected cluster: its backends leave every service.
-    public func removeRemote(_ cluster: ClusterName) {
-        guard let previous = remotes.removeValue(forKey: cluster) else { return }
-        publishChanged(from: previous.services, to: [:], cluster: cluster, kind: "remote-removed")
-    }
-
-    private func publishChanged(from old: [ServiceName: RemoteService], to new: [ServiceName: RemoteService], cluster remote: ClusterName, kind: String) {
-        func count(_ entry: RemoteService?) -> Int {
-            guard let entry, entry.isGlobal, entry.isShared else { return 0 }
-            return Set(entry.backends.values.flatMap { $0.map(\.endpoint) }).count
-        }
-        for service in services where old[service.spec.name] != new[service.spec.name] {
-            pendingRemote[service.spec.name, default: []].append(
-                (kind, remote, "\(remote) now offers \(count(new[service.spec.name])) backends (was \(count(old[service.spec.name])))", .now))
-        }
-        guard !pendingRemote.isEmpty else { return }
-        lastRemoteArrival = .now
-        guard !flushScheduled else { return }
-        let sinceLast = ContinuousClock.now - lastRemoteFlush
-        // The window grows with the cost of a publication, so that a burst (many clusters
-        // syncing at once) spends at most about a fifth of the time republishing; once the
-        // burst is over (no change for `remoteQuiet`), what is pending is published at once.
-        let window = max(Self.remoteCoalescing, lastRemoteFlushCostPerService * (4 * pendingRemote.count))
-        if sinceLast >= window {
-            flushRemoteChanges()
-        } else {
-            flushScheduled = true
-            let deadline = lastRemoteFlush + window
-            Task {
-                while ContinuousClock.now < min(deadline, lastRemoteArrival + Self.remoteQuiet) {
-                    try? await Task.sleep(until: min(deadline, lastRemoteArrival + Self.remoteQuiet))
-                }
-                flushRemoteChanges()
-            }
-        }
-    }
-
-    /// Publishes the services that remote changes touched, and records why.
-    private func flushRemoteChanges() {
-        flushScheduled = false
-        let start = ContinuousClock.now
-        let pending = pendingRemote
-        defer {
-            lastRemoteFlush = .now
-            lastRemoteFlushCostPerService = (lastRemoteFlush - start) / max(1, pending.count)
-        }
-        pendingRemote = [:]
-        for service in services {
-            guard let reasons = pending[service.spec.name] else { continue }
-            proxy.publish(routes(of: service))
-            let published = ContinuousClock.now
-            for (kind, remote, detail, arrived) in reasons {
-                changes.record(kind, service: "\(service.spec.name)", cluster: "\(remote)", detail: detail)
-                observers.remoteApplied(published - arrived)
             }
         }
     }
