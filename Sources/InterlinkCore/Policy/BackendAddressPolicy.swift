@@ -27,6 +27,9 @@ public struct BackendAddressPolicy: Hashable, Sendable {
         self.deniedRemote = deniedRemote
     }
 
+    /// 0.0.0.0 and ::, parsed once (refusal runs for every backend of every route build).
+    static let unspecified = [IPAddress(bytes: [0, 0, 0, 0])!, IPAddress(bytes: [UInt8](repeating: 0, count: 16))!]
+
     /// Nil when `endpoint` may be dialled; otherwise why not, for `services` and `explain`.
     public func refusal(_ endpoint: SocketEndpoint, isLocal: Bool) -> String? {
         let ip = endpoint.ip.unmappedIPv4 ?? endpoint.ip
@@ -36,7 +39,7 @@ public struct BackendAddressPolicy: Hashable, Sendable {
         let target = SocketEndpoint(ip: ip, port: endpoint.port)
         if let owner = ownListeners[target] { return "\(endpoint) is \(owner) of this agent" }
         if ip.isLoopback || hostAddresses.contains(ip) {
-            for family in [IPAddress("0.0.0.0")!, IPAddress("::")!] {
+            for family in Self.unspecified {
                 if let owner = ownListeners[SocketEndpoint(ip: family, port: endpoint.port)] {
                     return "\(endpoint) reaches \(owner) of this agent (it listens on \(family) port \(endpoint.port))"
                 }

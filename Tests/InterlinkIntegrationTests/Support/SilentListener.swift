@@ -4,6 +4,7 @@ import Glibc
 import InterlinkCore
 import NIOCore
 import NIOPosix
+import Testing
 
 /// A backend that never answers: a listening socket that never accepts, its accept queue
 /// filled, so that the kernel drops every further SYN and a dial hangs until its timeout (what
@@ -35,6 +36,17 @@ final class SilentListener: Sendable {
                 .connect(host: endpoint.ip.description, port: Int(endpoint.port)).get() { fillers.append(channel) }
         }
         self.fillers = fillers
+    }
+
+    /// A silent listener at `endpoint`; cancels the running test (reported as skipped, with the
+    /// reason) where the kernel completes dials to a full accept queue.
+    static func required(at endpoint: SocketEndpoint) async throws -> SilentListener {
+        let silent = try await SilentListener(at: endpoint)
+        guard await silent.swallowsDials() else {
+            await silent.stop()
+            try Test.cancel("this kernel completes dials to a full accept queue; no silent backend can be made here")
+        }
+        return silent
     }
 
     /// Whether a dial to it now hangs past `timeout` (the precondition of a test using it).
