@@ -39,7 +39,7 @@ public enum WatchEvent: Hashable, Sendable {
 
 /// One comparison of a transaction.
 public struct Compare: Hashable, Sendable {
-    public enum Target: String, Sendable { case modRevision = "MOD", version = "VERSION", createRevision = "CREATE" }
+    public enum Target: String, Sendable { case modRevision = "MOD", version = "VERSION", createRevision = "CREATE", lease = "LEASE" }
     public enum Result: String, Sendable { case equal = "EQUAL", greater = "GREATER", less = "LESS", notEqual = "NOT_EQUAL" }
 
     public var key: String

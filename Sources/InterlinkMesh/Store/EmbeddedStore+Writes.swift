@@ -169,6 +169,11 @@ extension EmbeddedStore {
 
     /// etcd's `MaxLeaseTTL`: longer leases are refused (and would overflow a deadline).
     public static let maximumLeaseTTL: Int64 = 9_000_000_000
+    /// etcd's minimum lease TTL: shorter grants get it instead.
+    public static let minimumLeaseTTL: Int64 = 1
+
+    /// The IDs of every lease, in order.
+    public var leaseIDs: [Int64] { state.withLockedValue { $0.leases.keys.sorted() } }
 
     /// Grants a lease of `ttl` seconds (`id` 0: the store picks one); returns its ID.
     public func grantLease(ttl: Int64, id requested: Int64 = 0) throws -> Int64 {

@@ -157,3 +157,12 @@ public final class EmbeddedStore: Sendable {
             modRevision: row["mod_revision"], version: row["version"], lease: row["lease"])
     }
 }
+
+extension EmbeddedStore {
+    /// The size of the store's files on disk (database and write-ahead log).
+    public var databaseBytes: Int64 {
+        [path, path + "-wal"].reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? 0)
+        }
+    }
+}
