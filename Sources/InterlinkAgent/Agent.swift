@@ -97,7 +97,7 @@ public final class Agent: Sendable {
             ownStore = nil
         case .etcd(let endpoints, let tls):
             do {
-                ownEtcd = try tls.map { try EtcdClient(endpoints: endpoints, tls: $0) } ?? EtcdClient(endpoints: endpoints)
+                ownEtcd = try EtcdClient(endpoints: endpoints, tls: tls)
             } catch {
                 throw AgentError.storeUnavailable(endpoints.joined(separator: ","), "the TLS files cannot be used: \(error)")
             }
@@ -113,8 +113,11 @@ public final class Agent: Sendable {
             services.append(MeshListener(
                 address: embedded.listen,
                 store: EmbeddedStoreService(
-                    store: store, allowWrites: embedded.allowWrites, cluster: settings.clusterName.description,
-                    host: embedded.listen.ip.description, port: Int(embedded.listen.port), limits: settings.meshLimits, group: group, logger: logger
+                    store: store, identity: StoreIdentity(cluster: settings.clusterName.description, clientURLs: settings.meshAdvertise ?? [embedded.url(port: Int(embedded.listen.port))]),
+                    access: embedded.access(cluster: settings.clusterName.description),
+                    host: embedded.listen.ip.description, port: Int(embedded.listen.port), tls: embedded.tls,
+                    gateway: embedded.gatewayListen.map { ($0.ip.description, Int($0.port)) },
+                    limits: settings.meshLimits, group: group, logger: logger
                 ) { port in
                     await reconciler.addOwnListener(SocketEndpoint(ip: embedded.listen.ip, port: UInt16(clamping: port)), "the mesh port")
                     boundMeshPort.withLockedValue { $0 = port }
@@ -176,7 +179,7 @@ public final class Agent: Sendable {
             do {
                 try await serviceGroup.run()
             } catch let error as MeshListener.BindError {
-                throw AgentError.meshUnavailable(error.address, networkErrorText(error.underlying))
+                throw AgentError.meshUnavailable(error.address, error.reason)
             } catch let error as IOError {
                 // The frontends are bound by now: a bind failing here is the API's.
                 throw AgentError.apiUnavailable(settings.apiListen, networkErrorText(error))
@@ -275,7 +278,7 @@ public enum AgentError: Error, CustomStringConvertible {
 struct MeshListener: Service {
     struct BindError: Error {
         var address: SocketEndpoint
-        var underlying: IOError
+        var reason: String
     }
 
     let address: SocketEndpoint
@@ -285,7 +288,9 @@ struct MeshListener: Service {
         do {
             try await store.run()
         } catch let error as IOError {
-            throw BindError(address: address, underlying: error)
+            throw BindError(address: address, reason: networkErrorText(error))
+        } catch {
+            throw BindError(address: address, reason: "\(error)")
         }
     }
 }

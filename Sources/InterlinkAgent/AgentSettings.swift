@@ -32,6 +32,9 @@ public struct AgentSettings: Sendable {
     /// Connection, idle and body limits of the API and of the mesh port.
     public var apiLimits = HTTPServerLimits.api
     public var meshLimits = HTTPServerLimits.mesh
+    /// What the agent presents to the stores it reads when `interlink connect` gives it https://
+    /// endpoints: the mesh CA and its client certificate (`--mesh-client-cert-file`).
+    public var meshClientTLS: EtcdTLSFiles?
     /// Lease TTL of exported entries.
     public var exportLeaseTTL: Duration = .seconds(900)
 
@@ -52,6 +55,17 @@ extension AgentSettings {
         if !apiListen.ip.isLoopback, (apiListen.ip.unmappedIPv4?.isLoopback ?? false) == false, apiTokenFile == nil {
             throw SettingsError(
                 "--api-listen \(apiListen) is reachable from other hosts, and without --api-token-file anyone there could change the routing: give --api-token-file FILE (a random token), or listen on a loopback address such as 127.0.0.1")
+        }
+        if case .embedded(let embedded) = kvstore {
+            let loopback = embedded.listen.ip.isLoopback || (embedded.listen.ip.unmappedIPv4?.isLoopback ?? false)
+            if !loopback, embedded.tls == nil, !embedded.insecure {
+                throw SettingsError(
+                    "--mesh-listen \(embedded.listen) is reachable from other hosts, and without TLS anyone there could read the mesh's services: give --mesh-cert-file, --mesh-key-file and --mesh-trusted-ca-file (interlink certs makes them), or --mesh-insecure to serve it in plaintext anyway")
+            }
+            if let gateway = embedded.gatewayListen, !(gateway.ip.isLoopback || (gateway.ip.unmappedIPv4?.isLoopback ?? false)) {
+                throw SettingsError(
+                    "--mesh-gateway-listen \(gateway): the JSON gateway is served in plaintext without client certificates, so only on a loopback address such as 127.0.0.1")
+            }
         }
     }
 }
@@ -83,7 +97,18 @@ public struct EmbeddedStoreSettings: Sendable {
     /// Where the SQLite file lives.
     public var dataDirectory: String
     /// Accept writes from peers (tests and benchmarks); otherwise the store is read-only for them.
+    /// Without client certificates only; with them, writers are `adminUsers`.
     public var allowWrites = false
+    /// TLS of the mesh port (`--mesh-cert-file`, `--mesh-key-file`, `--mesh-trusted-ca-file`).
+    public var tls: MeshServerTLS?
+    /// Client-certificate CNs that may only read (`remote` always may).
+    public var readOnlyUsers: Set<String> = []
+    /// Client-certificate CNs that may also write (the cluster's own name always may).
+    public var adminUsers: Set<String> = []
+    /// Serve the store without TLS on an address other hosts reach (`--mesh-insecure`).
+    public var insecure = false
+    /// Where etcd's JSON gateway is served (`--mesh-gateway-listen`), nil: not served.
+    public var gatewayListen: SocketEndpoint?
 
     public static let defaultListen = SocketEndpoint("127.0.0.1:9877")!
 
@@ -91,6 +116,19 @@ public struct EmbeddedStoreSettings: Sendable {
         self.listen = listen
         self.dataDirectory = dataDirectory
         self.allowWrites = allowWrites
+    }
+
+    /// Who may read and write the store through the mesh port.
+    public func access(cluster: String) -> MeshAccess {
+        MeshAccess(
+            clientCertificatesRequired: tls?.trustedCAFile != nil, ownUser: cluster, readOnlyUsers: readOnlyUsers, adminUsers: adminUsers,
+            allowWrites: allowWrites)
+    }
+
+    /// The URL of the store at `port` (`https://` with TLS).
+    public func url(port: Int) -> String {
+        let host = listen.ip.description.contains(":") ? "[\(listen.ip)]" : listen.ip.description
+        return "\(tls == nil ? "http" : "https")://\(host):\(port)"
     }
 }
 

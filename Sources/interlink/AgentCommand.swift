@@ -59,7 +59,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Private key (PEM) of --kvstore-cert-file.")
     var kvstoreKeyFile: String?
 
-    @Option(help: "Where the embedded store is served to other clusters, as IP:PORT (read-only for them).")
+    @Option(help: "Where the embedded store is served to other clusters with etcd's gRPC protocol, as IP:PORT (read-only for them; with TLS: see --mesh-tls-dir).")
     var meshListen: SocketEndpoint = EmbeddedStoreSettings.defaultListen
 
     @Option(help: "Directory of the embedded store's SQLite file (default: $XDG_STATE_HOME or ~/.local/state, then interlink/CLUSTER-NAME).")
@@ -95,6 +95,8 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Drop an unreachable remote cluster's backends after this long (default: keep them).")
     var clustermeshCacheTTL: String?
 
+    @OptionGroup(title: "Mesh port TLS and users") var meshTLS: MeshTLSOptions
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -124,7 +126,7 @@ struct AgentCommand: AsyncParsableCommand {
             let endpoints = (kvstoreEndpoints ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !endpoints.isEmpty else { throw ValidationError("--kvstore etcd needs --kvstore-endpoints http://IP:PORT[,http://IP:PORT]") }
             for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-                throw ValidationError("--kvstore-endpoints: \(endpoint) is not an http:// URL")
+                throw ValidationError("--kvstore-endpoints: \(endpoint) is not an http:// or https:// URL")
             }
             var tls: EtcdTLSFiles?
             if kvstoreTrustedCAFile != nil || kvstoreCertFile != nil || kvstoreKeyFile != nil {
@@ -137,11 +139,14 @@ struct AgentCommand: AsyncParsableCommand {
                 tls = EtcdTLSFiles(trustedCAFile: kvstoreTrustedCAFile, certFile: kvstoreCertFile, keyFile: kvstoreKeyFile)
             }
             settings.kvstore = .etcd(endpoints: endpoints, tls: tls)
+            settings.meshClientTLS = tls
         case "embedded":
-            settings.kvstore = .embedded(EmbeddedStoreSettings(
-                listen: meshListen, dataDirectory: dataDir ?? Self.defaultDataDirectory(cluster: name), allowWrites: meshAllowWrites))
+            var embedded = EmbeddedStoreSettings(
+                listen: meshListen, dataDirectory: dataDir ?? Self.defaultDataDirectory(cluster: name), allowWrites: meshAllowWrites)
+            try meshTLS.apply(to: &embedded, &settings)
+            settings.kvstore = .embedded(embedded)
             if meshListen.ip.isUnspecified, meshAdvertise == nil {
-                throw ValidationError("--mesh-listen \(meshListen) listens on every address: say with --mesh-advertise http://HOST:\(meshListen.port) where other clusters reach it")
+                throw ValidationError("--mesh-listen \(meshListen) listens on every address: say with --mesh-advertise \(embedded.tls == nil ? "http" : "https")://HOST:\(meshListen.port) where other clusters reach it")
             }
         case let other:
             throw ValidationError("--kvstore: \(other) is not valid: expected embedded, etcd or none")

@@ -12,7 +12,7 @@ struct Interlink: AsyncParsableCommand {
         subcommands: [
             AgentCommand.self, ConnectCommand.self, DisconnectCommand.self, StatusCommand.self, ServicesCommand.self, ExplainCommand.self,
             ApplyCommand.self, DeleteCommand.self, AnnotateCommand.self, DrainCommand.self, UndrainCommand.self, DemoCommand.self,
-            ValidateCommand.self, BackendCommand.self,
+            ValidateCommand.self, BackendCommand.self, CertsCommand.self,
         ]
     )
 }

@@ -27,7 +27,7 @@ struct AgentStoreProcessTests {
             annotations: ["service.cilium.io/global": "true"])
         let manifests = try manifest.write()
         let meshPort = try await freePort(on: "127.0.33.1"), apiPort = try await freePort(on: "127.0.33.1")
-        let store = EtcdClient(endpoints: ["http://127.0.33.1:\(meshPort)"], requestTimeout: .seconds(10))
+        let store = try EtcdClient(endpoints: ["http://127.0.33.1:\(meshPort)"], requestTimeout: .seconds(10))
 
         let first = try Self.startAgent(dataDir: dataDir, meshPort: meshPort, apiPort: apiPort, manifests: manifests)
         #expect(await waitUntil(.seconds(20)) { (try? await store.range("cilium/synced/crash/cilium/state/services/v1")).map { !$0.kvs.isEmpty } ?? false })

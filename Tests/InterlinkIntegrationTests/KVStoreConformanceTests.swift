@@ -9,7 +9,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 }
 
-/// The kvstore conformance suite: the same cases, through the same etcd v3 JSON-gateway client,
+/// The kvstore conformance suite: the same cases, through the same etcd v3 gRPC client,
 /// against the embedded store (served by this process, writes allowed) and a real etcd
 /// (Debian's etcd-server, started by the test on a free port; skipped where it is missing).
 @Suite(.serialized)
@@ -17,7 +17,7 @@ struct KVStoreConformanceTests {
     /// Runs `body` against a fresh store of `kind`; stops it afterwards.
     /// Generous: both stores fsync every write, and under the whole suite's parallel load (several
     /// etcds and SQLite files) an fsync has been seen to take seconds.
-    static let requestTimeout = TimeAmount.seconds(20)
+    static let requestTimeout = Duration.seconds(20)
 
     static func withStore(_ kind: StoreKind, _ body: (EtcdClient, String) async throws -> Void) async throws {
         switch kind {
@@ -25,15 +25,23 @@ struct KVStoreConformanceTests {
             try EtcdServer.require(for: kind)
             let server = try await EtcdServer()
             defer { server.stop() }
-            try await body(EtcdClient(endpoints: [server.clientURL], requestTimeout: requestTimeout), server.clientURL)
+            let client = try EtcdClient(endpoints: [server.clientURL], requestTimeout: requestTimeout)
+            do { try await body(client, server.clientURL) } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
         case .embedded:
             let server = try await EmbeddedStoreServer()
+            let client = try EtcdClient(endpoints: [server.clientURL], requestTimeout: requestTimeout)
             do {
-                try await body(EtcdClient(endpoints: [server.clientURL], requestTimeout: requestTimeout), server.clientURL)
+                try await body(client, server.clientURL)
             } catch {
+                await client.shutdown()
                 await server.stop()
                 throw error
             }
+            await client.shutdown()
             await server.stop()
         }
     }
@@ -150,10 +158,10 @@ struct KVStoreConformanceTests {
     func failover(kind: StoreKind) async throws {
         try await Self.withStore(kind) { _, url in
             let dead = "http://127.0.0.1:\(try await freePort())"
-            let etcd = EtcdClient(endpoints: [dead, url], requestTimeout: .seconds(10))
+            let etcd = try EtcdClient(endpoints: [dead, url], requestTimeout: .seconds(10))
             try await etcd.put("k", value: [1])
             #expect(try await etcd.range("k").kvs.count == 1)
-            let nowhere = EtcdClient(endpoints: [dead], requestTimeout: .seconds(1))
+            let nowhere = try EtcdClient(endpoints: [dead], requestTimeout: .seconds(1))
             await #expect(throws: KVStoreError.self) { try await nowhere.range("k") }
         }
     }

@@ -69,7 +69,7 @@ struct RemoteClusterWatcherTests {
     @Test("an unreachable cluster keeps its cached services, unless a cache TTL is set")
     func unreachableKeepsCacheUntilTTL() async throws {
         let server = try await EmbeddedStoreServer()
-        let etcd = EtcdClient(endpoints: [server.clientURL], requestTimeout: .seconds(10))
+        let etcd = try EtcdClient(endpoints: [server.clientURL], requestTimeout: .seconds(10))
         try await ServiceExporterTests.exporter(etcd).sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1"])])
         let (keeper, keeperSeen, keeperTask) = Self.start(etcd)
         let (expirer, expirerSeen, expirerTask) = Self.start(etcd, cacheTTL: .seconds(1))

@@ -179,8 +179,7 @@ enum AgentAPI {
         case .embedded(let embedded):
             kvstore = "embedded"
             let port = context.meshPort.withLockedValue { $0 } ?? Int(embedded.listen.port)
-            let host = embedded.listen.ip.description.contains(":") ? "[\(embedded.listen.ip)]" : embedded.listen.ip.description
-            endpoints = ["http://\(host):\(port)"]
+            endpoints = [embedded.url(port: port)]
         }
         let health = context.storeHealth.withLockedValue { $0 }
         return ClustersDocument(
@@ -234,7 +233,11 @@ enum AgentAPI {
         for endpoint in body.endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
             throw HTTPError(.badRequest, message: "endpoints: \(endpoint) is not an http:// or https:// URL")
         }
-        return RemoteClusterConfig(name: name, endpoints: body.endpoints)
+        let secure = body.endpoints.contains { $0.hasPrefix("https://") }
+        if secure, context.settings.meshClientTLS == nil {
+            throw HTTPError(.badRequest, message: "endpoints: \(body.endpoints.joined(separator: ", ")) need TLS, and this agent has no client certificate for the mesh: start it with --mesh-tls-dir (or --mesh-trusted-ca-file, --mesh-client-cert-file and --mesh-client-key-file)")
+        }
+        return RemoteClusterConfig(name: name, endpoints: body.endpoints, tls: secure ? context.settings.meshClientTLS : nil)
     }
 
     private static func authorize(_ request: Request, _ context: Context) throws {

@@ -4,16 +4,19 @@ import InterlinkMesh
 import Yams
 
 /// One remote cluster to connect to, from a file named after it in `--clustermesh-config`,
-/// in Cilium's format (`endpoints:` list of URLs; `trusted-ca-file`, `cert-file`, `key-file`).
+/// in Cilium's format (`endpoints:` list of URLs; `trusted-ca-file`, `cert-file`, `key-file`;
+/// `username` and `password` for etcd's password authentication).
 public struct RemoteClusterConfig: Hashable, Sendable {
     public var name: ClusterName
     public var endpoints: [String]
     public var tls: EtcdTLSFiles?
+    public var credentials: EtcdCredentials?
 
-    public init(name: ClusterName, endpoints: [String], tls: EtcdTLSFiles? = nil) {
+    public init(name: ClusterName, endpoints: [String], tls: EtcdTLSFiles? = nil, credentials: EtcdCredentials? = nil) {
         self.name = name
         self.endpoints = endpoints
         self.tls = tls
+        self.credentials = credentials
     }
 
     /// Reads every file of `directory` (hidden files skipped); the first bad file is an error
@@ -52,7 +55,12 @@ public struct RemoteClusterConfig: Hashable, Sendable {
             }
             tls = EtcdTLSFiles(trustedCAFile: ca, certFile: cert, keyFile: key)
         }
-        return RemoteClusterConfig(name: name, endpoints: endpoints, tls: tls)
+        let username = root["username"]?.scalar?.string, password = root["password"]?.scalar?.string
+        guard (username == nil) == (password == nil) else {
+            throw SettingsError("\(path): username and password go together: give both (etcd's password authentication) or neither")
+        }
+        let credentials = username.map { EtcdCredentials(username: $0, password: password ?? "") }
+        return RemoteClusterConfig(name: name, endpoints: endpoints, tls: tls, credentials: credentials)
     }
 }
 
@@ -100,6 +108,11 @@ public enum ClusterMeshDirectory {
             if let ca = tls.trustedCAFile { text += "trusted-ca-file: \(ca)\n" }
             if let cert = tls.certFile { text += "cert-file: \(cert)\n" }
             if let key = tls.keyFile { text += "key-file: \(key)\n" }
+        }
+        if let credentials = config.credentials {
+            // Double-quoted YAML takes JSON's escapes: any password stays one scalar.
+            func quoted(_ text: String) -> String { String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self) }
+            text += "username: \(quoted(credentials.username))\npassword: \(quoted(credentials.password))\n"
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try text.write(toFile: (directory as NSString).appendingPathComponent(config.name.rawValue), atomically: true, encoding: .utf8)

@@ -155,10 +155,9 @@ struct RemoteClusters: Service {
         do {
             // The connect timeout (2 s) finds a black-holed endpoint; the request timeout (5 s, the
             // default) leaves a loaded remote store time to answer a large list.
-            store = try config.tls.map { try EtcdClient(endpoints: config.endpoints, tls: $0) }
-                ?? EtcdClient(endpoints: config.endpoints)
+            store = try EtcdClient(endpoints: config.endpoints, tls: config.tls, credentials: config.credentials)
         } catch {
-            await roster.setProblem(config.name.rawValue, "TLS files of \(config.name) cannot be used: \(error)")
+            await roster.setProblem(config.name.rawValue, "the cluster file of \(config.name) cannot be used: \(error)")
             return
         }
         var delay = Duration.milliseconds(200)

@@ -1,170 +1,137 @@
-import AsyncHTTPClient
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import NIOConcurrencyHelpers
-import NIOCore
 
-/// An etcd v3 client over the JSON gateway (`POST /v3/...`), as other clusters read a store.
+/// etcd's user and password authentication (`username:` and `password:` of a cluster file):
+/// the client authenticates, then sends the token with every call.
+public struct EtcdCredentials: Hashable, Sendable {
+    public var username: String
+    public var password: String
+
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+}
+
+/// An etcd v3 client over etcd's own protocol, gRPC over HTTP/2, as other clusters read a store
+/// (a real etcd, a clustermesh-apiserver's etcd, or an Interlink agent's embedded store).
 ///
-/// Several endpoints: each request goes to the one that answered last and fails over to the
-/// next when it cannot be reached. Threading: safe from any task.
+/// Several endpoints: every call goes to the one that answered last and fails over to the next
+/// when it is unavailable; watches follow. Each endpoint has one HTTP/2 connection, opened on
+/// first use, that every call and watch shares, with keepalive pings. TLS and mutual TLS from
+/// Cilium's cluster files (certificates re-read when they change), and etcd's password
+/// authentication. Large prefixes are read in pages of `pageSize` keys, at one revision, as
+/// etcd's own client does. Threading: safe from any task.
 public final class EtcdClient: Sendable {
     public let endpoints: [String]
-    let http: HTTPClient
+    let connections: [EtcdConnection]
+    let requestTimeout: Duration
+    let credentials: EtcdCredentials?
     private let preferred = NIOLockedValueBox(0)
-    private let requestTimeout: TimeAmount
-    private let ownsHTTPClient: Bool
+    let token = NIOLockedValueBox<String?>(nil)
 
-    /// - Parameter endpoints: base URLs such as `http://127.0.0.1:2379`.
-    public init(endpoints: [String], http: HTTPClient = EtcdClient.sharedHTTPClient, requestTimeout: TimeAmount = .seconds(5)) {
-        precondition(!endpoints.isEmpty, "an etcd client needs at least one endpoint")
+    /// Keys per page of a prefix read.
+    let pageSize: Int64
+    /// The largest answer accepted (a page of large values).
+    public static let maximumResponseBytes = 64 << 20
+
+    /// - Parameter endpoints: URLs such as `https://127.0.0.1:2379` (`http://` for plaintext).
+    /// - Parameter pageSize: keys per page of a prefix read.
+    public init(
+        endpoints: [String], tls: EtcdTLSFiles? = nil, credentials: EtcdCredentials? = nil, requestTimeout: Duration = .seconds(5), pageSize: Int64 = 1000
+    ) throws {
+        self.pageSize = max(1, pageSize)
+        guard !endpoints.isEmpty else { throw KVStoreError.configuration("an etcd client needs at least one endpoint") }
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        self.http = http
+        connections = try self.endpoints.map { try EtcdConnection(endpoint: $0, tls: tls) }
         self.requestTimeout = requestTimeout
-        self.ownsHTTPClient = false
+        self.credentials = credentials
     }
 
-    /// A client with TLS (a CA to trust, and a certificate and key for mutual TLS); call
-    /// `shutdown()` when done with it.
-    public init(endpoints: [String], tls: EtcdTLSFiles, requestTimeout: TimeAmount = .seconds(5)) throws {
-        precondition(!endpoints.isEmpty, "an etcd client needs at least one endpoint")
-        self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        self.http = try tls.makeHTTPClient()
-        self.requestTimeout = requestTimeout
-        self.ownsHTTPClient = true
-    }
-
-    /// Releases the connections of a client made with TLS (a no-op for the shared client).
+    /// Closes the connections.
     public func shutdown() async {
-        if ownsHTTPClient { try? await http.shutdown() }
+        for connection in connections { await connection.shutdown() }
     }
-
-    /// The HTTP client of every plain (non-TLS) etcd client. Each watch holds a connection for
-    /// as long as it runs, so the per-host limit is far above AsyncHTTPClient's default of 8:
-    /// many remote clusters may be served by one store (one etcd, or one relay).
-    public static let sharedHTTPClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4096
-        configuration.timeout.connect = .seconds(2)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
-
-    // MARK: KV
-
-    /// Reads one key, or every key starting with `prefix` when `prefix` is true.
-    public func range(_ key: String, prefix: Bool = false, revision: Int64 = 0) async throws -> RangeResult {
-        var body: [String: Any] = ["key": GatewayWire.base64(key)]
-        if prefix { body["range_end"] = GatewayWire.base64(prefixRangeEnd(key)) }
-        if revision > 0 { body["revision"] = String(revision) }
-        let response: GatewayWire.RangeResponse = try await call("/v3/kv/range", body)
-        return RangeResult(kvs: try (response.kvs ?? []).map { try $0.model() }, revision: Int64(response.header?.revision ?? "0") ?? 0)
-    }
-
-    /// Writes a key (attached to `lease` when non-zero); returns the new store revision.
-    @discardableResult
-    public func put(_ key: String, value: [UInt8], lease: Int64 = 0) async throws -> Int64 {
-        var body: [String: Any] = ["key": GatewayWire.base64(key), "value": GatewayWire.base64(value)]
-        if lease != 0 { body["lease"] = String(lease) }
-        let response: GatewayWire.HeaderResponse = try await call("/v3/kv/put", body)
-        return Int64(response.header?.revision ?? "0") ?? 0
-    }
-
-    /// Deletes a key, or every key starting with it; returns how many were deleted.
-    @discardableResult
-    public func delete(_ key: String, prefix: Bool = false) async throws -> Int {
-        var body: [String: Any] = ["key": GatewayWire.base64(key)]
-        if prefix { body["range_end"] = GatewayWire.base64(prefixRangeEnd(key)) }
-        let response: GatewayWire.DeleteResponse = try await call("/v3/kv/deleterange", body)
-        return Int(response.deleted ?? "0") ?? 0
-    }
-
-    /// Applies `success` if every comparison holds, else `failure`; true when it succeeded.
-    public func txn(_ compares: [Compare], success: [TxnOperation], failure: [TxnOperation] = []) async throws -> Bool {
-        func operation(_ op: TxnOperation) -> [String: Any] {
-            switch op {
-            case .put(let key, let value, let lease):
-                var put: [String: Any] = ["key": GatewayWire.base64(key), "value": GatewayWire.base64(value)]
-                if lease != 0 { put["lease"] = String(lease) }
-                return ["request_put": put]
-            case .delete(let key):
-                return ["request_delete_range": ["key": GatewayWire.base64(key)]]
-            }
-        }
-        let compareBodies: [[String: Any]] = compares.map { compare in
-            var body: [String: Any] = ["key": GatewayWire.base64(compare.key), "target": compare.target.rawValue, "result": compare.result.rawValue]
-            switch compare.target {
-            case .modRevision: body["mod_revision"] = String(compare.value)
-            case .version: body["version"] = String(compare.value)
-            case .createRevision: body["create_revision"] = String(compare.value)
-            }
-            return body
-        }
-        let response: GatewayWire.TxnResponse = try await call(
-            "/v3/kv/txn", ["compare": compareBodies, "success": success.map(operation), "failure": failure.map(operation)])
-        return response.succeeded ?? false
-    }
-
-    /// Discards history before `revision`; watches from older revisions are then cancelled.
-    public func compact(revision: Int64) async throws {
-        let _: GatewayWire.HeaderResponse = try await call("/v3/kv/compaction", ["revision": String(revision), "physical": true])
-    }
-
-    // MARK: Leases
-
-    /// Grants a lease of `ttl` seconds; returns its ID.
-    public func grantLease(ttl: Int) async throws -> Int64 {
-        let response: GatewayWire.Lease = try await call("/v3/lease/grant", ["TTL": String(ttl)])
-        guard let id = response.ID.flatMap(Int64.init) else {
-            throw KVStoreError.badResponse(endpoint: currentEndpoint, detail: "lease grant without an ID")
-        }
-        return id
-    }
-
-    /// Renews a lease; returns its remaining TTL in seconds (0 or less: it has expired).
-    public func keepAlive(lease: Int64) async throws -> Int64 {
-        let response: GatewayWire.LeaseKeepAliveResponse = try await call("/v3/lease/keepalive", ["ID": String(lease)])
-        return Int64(response.result?.TTL ?? "0") ?? 0
-    }
-
-    /// Revokes a lease: its keys are deleted.
-    public func revokeLease(_ lease: Int64) async throws {
-        let _: GatewayWire.HeaderResponse = try await call("/v3/lease/revoke", ["ID": String(lease)])
-    }
-
-    // MARK: Transport
 
     var currentEndpoint: String { endpoints[preferred.withLockedValue { $0 }] }
+    var currentConnection: EtcdConnection { connections[preferred.withLockedValue { $0 }] }
 
-    func call<Response: Decodable>(_ path: String, _ body: [String: Any]) async throws -> Response {
-        let payload = try JSONSerialization.data(withJSONObject: body)
+    func options(timeout: Duration?) -> CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        options.waitForReady = false
+        options.maxResponseMessageBytes = Self.maximumResponseBytes
+        return options
+    }
+
+    /// Runs `body` against the preferred endpoint, then each other one while they are
+    /// unavailable; authenticates first when credentials are set (again once if the token
+    /// was refused). Errors come back as `KVStoreError`.
+    func call<Result: Sendable>(_ body: (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> Result) async throws -> Result {
         let start = preferred.withLockedValue { $0 }
         var lastError = ""
-        for offset in 0..<endpoints.count {
-            let index = (start + offset) % endpoints.count
-            let endpoint = endpoints[index]
-            var request = HTTPClientRequest(url: endpoint + path)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: payload))
-            let response: HTTPClientResponse
+        for offset in 0..<connections.count {
+            let index = (start + offset) % connections.count
+            let connection = connections[index]
             do {
-                response = try await http.execute(request, timeout: requestTimeout)
-            } catch {
-                lastError = "\(error)"
+                let result = try await authenticated(connection) { metadata in
+                    try await body(connection.client, metadata, self.options(timeout: self.requestTimeout))
+                }
+                preferred.withLockedValue { $0 = index }
+                return result
+            } catch let error as RPCError where Self.isUnavailable(error) {
+                lastError = Self.describe(error)
                 continue
-            }
-            preferred.withLockedValue { $0 = index }
-            let bytes = try await response.body.collect(upTo: 64 << 20)
-            let data = Data(bytes.readableBytesView)
-            guard response.status == .ok else {
-                let message = (try? JSONDecoder().decode(GatewayWire.ErrorBody.self, from: data)).flatMap { $0.message ?? $0.error }
-                throw KVStoreError.server(endpoint: endpoint, status: Int(response.status.code), message: message ?? String(decoding: data.prefix(200), as: UTF8.self))
-            }
-            do {
-                return try JSONDecoder().decode(Response.self, from: data)
-            } catch {
-                throw KVStoreError.badResponse(endpoint: endpoint, detail: "\(error)")
+            } catch let error as RPCError {
+                preferred.withLockedValue { $0 = index }
+                throw KVStoreError.server(endpoint: connection.endpoint, status: error.code.rawValue, message: Self.describe(error))
             }
         }
         throw KVStoreError.unreachable(endpoints: endpoints, lastError: lastError)
+    }
+
+    /// The store could not be reached (so another endpoint may do better).
+    static func isUnavailable(_ error: RPCError) -> Bool {
+        error.code == .unavailable || error.code == .deadlineExceeded
+    }
+
+    /// etcd's message, and what the transport says under it (a TLS failure, say).
+    static func describe(_ error: RPCError) -> String {
+        var text = error.message
+        var cause = error.cause
+        while let next = cause {
+            let detail = (next as? RPCError)?.message ?? "\(next)"
+            if !text.contains(detail) { text += ": \(detail)" }
+            cause = (next as? RPCError)?.cause
+        }
+        return text
+    }
+
+    /// Runs `body` with the auth token's metadata (none without credentials).
+    func authenticated<Result>(_ connection: EtcdConnection, _ body: (Metadata) async throws -> Result) async throws -> Result {
+        guard let credentials else { return try await body([:]) }
+        for attempt in 0..<2 {
+            let current = try await tokenFor(connection, credentials)
+            do {
+                var metadata = Metadata()
+                metadata.addString(current, forKey: "token")
+                return try await body(metadata)
+            } catch let error as RPCError where attempt == 0 && (error.code == .unauthenticated || error.message.contains("invalid auth token")) {
+                token.withLockedValue { if $0 == current { $0 = nil } }
+            }
+        }
+        throw RPCError(code: .unauthenticated, message: "etcdserver: invalid auth token")
+    }
+
+    private func tokenFor(_ connection: EtcdConnection, _ credentials: EtcdCredentials) async throws -> String {
+        if let current = token.withLockedValue({ $0 }) { return current }
+        var request = Etcdserverpb_AuthenticateRequest()
+        request.name = credentials.username
+        request.password = credentials.password
+        let answer = try await Etcdserverpb_Auth.Client(wrapping: connection.client).authenticate(request, options: options(timeout: requestTimeout))
+        token.withLockedValue { $0 = answer.token }
+        return answer.token
     }
 }

@@ -1,8 +1,9 @@
-import AsyncHTTPClient
-import NIOSSL
+import GRPCNIOTransportHTTP2
+import NIOCertificateReloading
 
 /// TLS for an etcd client, as Cilium's cluster files give it: a CA to trust, and a client
-/// certificate and key for mutual TLS.
+/// certificate and key for mutual TLS. The certificate and key are re-read every
+/// `refreshInterval` (rotation without a restart).
 public struct EtcdTLSFiles: Hashable, Sendable {
     public var trustedCAFile: String?
     public var certFile: String?
@@ -14,18 +15,23 @@ public struct EtcdTLSFiles: Hashable, Sendable {
         self.keyFile = keyFile
     }
 
-    /// An HTTP client that verifies the server against the CA and presents the certificate.
-    /// Throws when a file cannot be read or parsed.
-    public func makeHTTPClient() throws -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let trustedCAFile { tls.trustRoots = .file(trustedCAFile) }
-        if let certFile, let keyFile {
-            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certFile).map { .certificate($0) }
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+    public static let refreshInterval: Duration = .seconds(10)
+
+    /// The transport security of a connection, and the reloader to run while it is used (for
+    /// a client certificate). Throws, naming the file, when one cannot be read or parsed.
+    func transportSecurity() throws -> (HTTP2ClientTransport.Posix.TransportSecurity, TimedCertificateReloader?) {
+        let trust: (inout HTTP2ClientTransport.Posix.TransportSecurity.TLS) -> Void = { config in
+            if let trustedCAFile { config.trustRoots = .certificates([.file(path: trustedCAFile, format: .pem)]) }
         }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout.connect = .seconds(2)
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4096  // a watch holds a connection
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        guard let certFile, let keyFile else { return (.tls(configure: trust), nil) }
+        do {
+            let reloader = try TimedCertificateReloader.makeReloaderValidatingSources(
+                refreshInterval: Self.refreshInterval,
+                certificateSource: .init(location: .file(path: certFile), format: .pem),
+                privateKeySource: .init(location: .file(path: keyFile), format: .pem))
+            return (try .mTLS(certificateReloader: reloader, configure: trust), reloader)
+        } catch {
+            throw KVStoreError.configuration("cert-file \(certFile) / key-file \(keyFile) cannot be used: \(error)")
+        }
     }
 }

@@ -14,7 +14,9 @@ final class EmbeddedStoreServer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, Error>
 
-    init(dataDir: URL? = nil, allowWrites: Bool = true, cluster: String = "test") async throws {
+    /// With `tls`, served over https; with its CA, clients need a certificate (`access` says
+    /// which CNs may do what; by default the cluster's own name may write).
+    init(dataDir: URL? = nil, allowWrites: Bool = true, cluster: String = "test", tls: MeshServerTLS? = nil, access: MeshAccess? = nil) async throws {
         let dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("interlink-store-\(UUID().uuidString)")
         self.dataDir = dataDir
         let store = try EmbeddedStore(directory: dataDir.path)
@@ -23,8 +25,9 @@ final class EmbeddedStoreServer: Sendable {
         var logger = Logger(label: "test.store")
         logger.logLevel = .error
         let service = EmbeddedStoreService(
-            store: store, allowWrites: allowWrites, cluster: cluster, host: "127.0.0.1", port: 0,
-            group: MultiThreadedEventLoopGroup.singleton, logger: logger
+            store: store, identity: StoreIdentity(cluster: cluster),
+            access: access ?? MeshAccess(clientCertificatesRequired: tls?.trustedCAFile != nil, ownUser: cluster, allowWrites: allowWrites),
+            host: "127.0.0.1", port: 0, tls: tls, group: MultiThreadedEventLoopGroup.singleton, logger: logger
         ) { port in portContinuation.yield(port) }
         let group = ServiceGroup(services: [service], logger: logger)
         self.group = group
@@ -34,7 +37,7 @@ final class EmbeddedStoreServer: Sendable {
             port = found
             break
         }
-        clientURL = "http://127.0.0.1:\(port)"
+        clientURL = "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)"
     }
 
     /// Ends the watches, stops serving and removes the data unless `keepData`.

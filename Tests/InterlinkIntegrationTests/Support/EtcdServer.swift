@@ -53,13 +53,15 @@ final class EtcdServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)
-        let probe = try tls.map { try EtcdClient(endpoints: [clientURL], tls: $0.clientFiles, requestTimeout: .seconds(1)) }
-            ?? EtcdClient(endpoints: [clientURL], requestTimeout: .seconds(1))
-        defer { Task { await probe.shutdown() } }
+        let probe = try EtcdClient(endpoints: [clientURL], tls: tls?.clientFiles, requestTimeout: .seconds(1))
         while ContinuousClock.now < deadline {
-            if (try? await probe.range("health")) != nil { return }
+            if (try? await probe.range("health")) != nil {
+                await probe.shutdown()
+                return
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
+        await probe.shutdown()
         stop()
         throw EtcdServerError("etcd did not become healthy on \(clientURL) within 20 s")
     }

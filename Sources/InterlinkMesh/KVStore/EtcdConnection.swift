@@ -1,0 +1,79 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import NIOCertificateReloading
+import NIOConcurrencyHelpers
+
+/// One etcd endpoint of a client: a gRPC client over one HTTP/2 connection that every call and
+/// every watch of the client shares, with keepalive pings, started on first use.
+final class EtcdConnection: Sendable {
+    let endpoint: String
+    let grpc: GRPCClient<HTTP2ClientTransport.Posix>
+    private let reloader: TimedCertificateReloader?
+    private let running = NIOLockedValueBox<Task<Void, Never>?>(nil)
+
+    /// Parses `http://HOST:PORT` or `https://HOST:PORT` (HOST an IPv4, `[IPv6]` or DNS name).
+    init(endpoint: String, tls: EtcdTLSFiles?) throws {
+        self.endpoint = endpoint
+        guard let url = URL(string: endpoint), let scheme = url.scheme, scheme == "http" || scheme == "https",
+              let host = url.host, !host.isEmpty
+        else {
+            throw KVStoreError.configuration("endpoint \(endpoint) is not a URL such as https://127.0.0.1:2379")
+        }
+        guard url.path.isEmpty || url.path == "/" else { throw KVStoreError.configuration("endpoint \(endpoint) has a path: give only https://HOST:PORT") }
+        let port = url.port ?? 2379
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let target: any ResolvableTarget =
+            if IPv4Literal.matches(bare) { .ipv4(host: bare, port: port) }
+            else if bare.contains(":") { .ipv6(host: bare, port: port) }
+            else { .dns(host: bare, port: port) }
+        let security: HTTP2ClientTransport.Posix.TransportSecurity
+        if scheme == "https" || tls != nil {
+            guard scheme == "https" else {
+                throw KVStoreError.configuration("endpoint \(endpoint) is http:// but TLS files are given: use https://")
+            }
+            (security, reloader) = try (tls ?? EtcdTLSFiles(trustedCAFile: nil, certFile: nil, keyFile: nil)).transportSecurity()
+        } else {
+            (security, reloader) = (.plaintext, nil)
+        }
+        let transport = try HTTP2ClientTransport.Posix(
+            target: target, transportSecurity: security,
+            config: .defaults { config in
+                config.connection.keepalive = .init(time: .seconds(10), timeout: .seconds(5), allowWithoutCalls: true)
+                config.backoff = .init(initial: .milliseconds(100), max: .seconds(2), multiplier: 1.6, jitter: 0.2)
+            })
+        grpc = GRPCClient(transport: transport)
+    }
+
+    /// The gRPC client, its connection started if it was not.
+    var client: GRPCClient<HTTP2ClientTransport.Posix> {
+        running.withLockedValue { task in
+            if task == nil {
+                let grpc = self.grpc
+                let reloader = self.reloader
+                task = Task {
+                    await withDiscardingTaskGroup { group in
+                        if let reloader { group.addTask { try? await reloader.run() } }
+                        try? await grpc.runConnections()
+                        group.cancelAll()
+                    }
+                }
+            }
+        }
+        return grpc
+    }
+
+    func shutdown() async {
+        guard let task = running.withLockedValue({ $0 }) else { return }
+        grpc.beginGracefulShutdown()
+        task.cancel()
+        await task.value
+    }
+}
+
+enum IPv4Literal {
+    static func matches(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in UInt8(part) != nil }
+    }
+}
