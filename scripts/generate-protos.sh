@@ -23,6 +23,7 @@ protoc --proto_path=Protos/etcd \
     --swift_opt=Visibility=Public --swift_out="$out" \
     --plugin=protoc-gen-grpc-swift="$scratch/release/protoc-gen-grpc-swift-2" \
     --grpc-swift_opt=Visibility=Public,Client=true,Server=true --grpc-swift_out="$out" \
-    Protos/etcd/kv.proto Protos/etcd/rpc.proto
-rm -f "$out/kv.grpc.swift"  # kv.proto has no service
+    Protos/etcd/*.proto
+# These hold messages only: their gRPC files are empty.
+rm -f "$out/kv.grpc.swift" "$out/header.grpc.swift" "$out/kv_requests.grpc.swift" "$out/txn.grpc.swift"
 echo "generated: $(ls "$out" | tr '\n' ' ')"
