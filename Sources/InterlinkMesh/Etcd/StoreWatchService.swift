@@ -113,7 +113,7 @@ final class WatchStream: Sendable {
         let range = KeyRange(key: Array(create.key), end: Array(create.rangeEnd))
         guard (try? grant.scope.check(range)) != nil else { return await refuse(-1, StoreError.permissionDenied.description) }
         let id: Int64? = state.withLockedValue { state in
-            guard state.watchers.count < WatchStreamLimits.maximumWatchers else { return nil }
+            guard state.watchers.count < StoreWatchService.maximumWatchersPerStream else { return nil }
             if create.watchID > 0 {
                 return state.watchers[create.watchID] == nil ? create.watchID : nil
             }
@@ -177,10 +177,6 @@ final class WatchStream: Sendable {
         cancelled.canceled = true
         await outbox.send(cancelled)
     }
-}
-
-enum WatchStreamLimits {
-    static let maximumWatchers = StoreWatchService.maximumWatchersPerStream
 }
 
 extension Mvccpb_Event {
