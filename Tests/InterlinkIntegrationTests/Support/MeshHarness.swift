@@ -25,6 +25,9 @@ final class MeshCluster: @unchecked Sendable {
     var extraArguments: [String] = []
     /// What the agent is started through (`InterlinkProcess.unprivileged`, `prlimit ...`).
     var launcher: [String] = []
+    /// This cluster's certificates (`interlink certs issue`): the agent then serves its store
+    /// over mutual TLS with `--mesh-tls-dir`.
+    var tlsDir: URL?
 
     init(name: String, id: Int, subnet: Int, kind: StoreKind, backendPort: UInt16) async throws {
         self.name = name
@@ -46,7 +49,7 @@ final class MeshCluster: @unchecked Sendable {
     }
 
     var apiURL: String { "http://127.0.\(subnet).1:\(apiPort)" }
-    var storeURL: String { etcd?.clientURL ?? "http://127.0.\(subnet).1:\(meshPort)" }
+    var storeURL: String { etcd?.clientURL ?? "\(tlsDir == nil ? "http" : "https")://127.0.\(subnet).1:\(meshPort)" }
     func backendEndpoint(_ index: Int) -> SocketEndpoint { SocketEndpoint("127.0.\(subnet).1\(index):\(backendPort)")! }
     func frontend(_ port: UInt16) -> SocketEndpoint { SocketEndpoint("127.0.\(subnet).10:\(port)")! }
 
@@ -69,6 +72,7 @@ final class MeshCluster: @unchecked Sendable {
             arguments += ["--kvstore", "etcd", "--kvstore-endpoints", etcd.clientURL]
         } else {
             arguments += ["--mesh-listen", "127.0.\(subnet).1:\(meshPort)"]
+            if let tlsDir { arguments += ["--mesh-tls-dir", tlsDir.path] }
         }
         (process, _, _) = try InterlinkProcess.start(arguments + extraArguments, launcher: launcher)
     }
@@ -128,10 +132,26 @@ final class MeshCluster: @unchecked Sendable {
         return status
     }
 
-    /// Lets the unprivileged user (`InterlinkProcess.unprivileged`) own this cluster's files.
+    /// Makes this cluster's certificates in `root` as a user would (`interlink certs init` for
+    /// the mesh CA, once per root; `interlink certs issue --ip` for the store's address).
+    func issueCertificates(in root: URL) throws {
+        if !FileManager.default.fileExists(atPath: root.appendingPathComponent("ca.crt").path) {
+            try Mesh.interlink(["certs", "init", "--dir", root.path])
+        }
+        try Mesh.interlink(["certs", "issue", "--dir", root.path, "--cluster", name, "--ip", "127.0.\(subnet).1"])
+        tlsDir = root.appendingPathComponent(name)
+    }
+
+    /// Lets the unprivileged user (`InterlinkProcess.unprivileged`) own this cluster's files
+    /// (its certificates' keys are 0600).
     func handOverToNobody() throws {
-        for dir in [dataDir, meshDir] {
-            guard chown(dir.path, 65534, 65534) == 0 else { throw POSIXError(.EPERM) }
+        var paths = [dataDir, meshDir].map(\.path)
+        if let tlsDir {
+            paths.append(tlsDir.path)
+            paths += try FileManager.default.contentsOfDirectory(atPath: tlsDir.path).map { tlsDir.appendingPathComponent($0).path }
+        }
+        for path in paths {
+            guard chown(path, 65534, 65534) == 0 else { throw POSIXError(.EPERM) }
         }
     }
 
@@ -157,14 +177,24 @@ struct Mesh {
     let east: MeshCluster
     let west: MeshCluster
     let north: MeshCluster
+    /// The mesh CA and every cluster's certificates, with `tls`.
+    var certificates: URL?
     var all: [MeshCluster] { [east, west, north] }
 
-    static func make(_ kind: StoreKind) async throws -> Mesh {
+    /// With `tls`, every embedded store is served over mutual TLS with certificates from
+    /// `interlink certs`, and `interlink connect` writes the TLS files into the cluster files.
+    static func make(_ kind: StoreKind, tls: Bool = false) async throws -> Mesh {
         let backendPort = try await freePort()
-        return Mesh(
+        var mesh = Mesh(
             east: try await MeshCluster(name: "east", id: 1, subnet: 70, kind: kind, backendPort: backendPort),
             west: try await MeshCluster(name: "west", id: 2, subnet: 71, kind: kind, backendPort: backendPort),
             north: try await MeshCluster(name: "north", id: 3, subnet: 72, kind: kind, backendPort: backendPort))
+        if tls {
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-certs-\(UUID().uuidString)")
+            for cluster in mesh.all { try cluster.issueCertificates(in: root) }
+            mesh.certificates = root
+        }
+        return mesh
     }
 
     /// Starts every agent and connects them all; throws if that fails.
@@ -181,6 +211,7 @@ struct Mesh {
         for cluster in all {
             if let status = await cluster.shutdown(), status != 0 { unclean[cluster.name] = status }
         }
+        if let certificates { try? FileManager.default.removeItem(at: certificates) }
         return unclean
     }
 

@@ -1,0 +1,111 @@
+import Foundation
+import InterlinkMesh
+import Synchronization
+
+/// etcd's own command-line client (Debian's `etcd-client`), run against a store as a user
+/// would: `etcdctl --endpoints URL --cacert ... --cert ... --key ... ARGS`.
+struct Etcdctl: Sendable {
+    static let executable = "/usr/bin/etcdctl"
+    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: executable) }
+
+    let endpoint: String
+    /// The CA that signs the store's certificate, and the client certificate and key presented.
+    var caFile: String?
+    var certFile: String?
+    var keyFile: String?
+
+    /// etcdctl as the holder of `DIR/NAME/<identity>.crt` (`client`: CN remote, `admin`: CN
+    /// NAME), as `interlink certs issue` writes them.
+    init(endpoint: String, certificates dir: URL?, identity: String = "client") {
+        self.endpoint = endpoint
+        if let dir {
+            caFile = dir.appendingPathComponent("ca.crt").path
+            certFile = dir.appendingPathComponent("\(identity).crt").path
+            keyFile = dir.appendingPathComponent("\(identity).key").path
+        }
+    }
+
+    /// etcdctl with these TLS files (a client certificate and key, and the CA).
+    init(endpoint: String, files: EtcdTLSFiles) {
+        self.endpoint = endpoint
+        caFile = files.trustedCAFile
+        certFile = files.certFile
+        keyFile = files.keyFile
+    }
+
+    /// Runs `etcdctl ARGS`; throws with its output unless it exits 0.
+    @discardableResult
+    func succeed(_ arguments: [String]) throws -> String {
+        let result = try run(arguments)
+        guard result.status == 0 else { throw EtcdServerError("etcdctl \(arguments.joined(separator: " ")): \(result)") }
+        return result.stdout
+    }
+
+    var commonArguments: [String] {
+        var arguments = ["--endpoints", endpoint, "--dial-timeout", "3s", "--command-timeout", "5s"]
+        if let caFile { arguments += ["--cacert", caFile] }
+        if let certFile, let keyFile { arguments += ["--cert", certFile, "--key", keyFile] }
+        return arguments
+    }
+
+    struct Output: CustomStringConvertible {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var description: String { "exit \(status), stdout \(stdout.debugDescription), stderr \(stderr.debugDescription)" }
+    }
+
+    func process(_ arguments: [String]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = commonArguments + arguments
+        process.environment = ["ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"]
+        return process
+    }
+
+    /// Runs `etcdctl ARGS` to completion, with `input` on its standard input.
+    func run(_ arguments: [String], input: String? = nil) throws -> Output {
+        let process = process(arguments)
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
+        try stdin.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// A long-running `etcdctl ARGS` (such as `watch`) whose output is collected as it comes.
+    final class Running: Sendable {
+        let process: Process
+        private final class Buffer: Sendable {
+            let data = Mutex(Data())
+        }
+        private let collected = Buffer()
+
+        init(_ process: Process) throws {
+            self.process = process
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = out
+            out.fileHandleForReading.readabilityHandler = { [collected] handle in
+                let data = handle.availableData
+                collected.data.withLock { $0.append(data) }
+            }
+            try process.run()
+        }
+
+        var output: String { collected.data.withLock { String(decoding: $0, as: UTF8.self) } }
+
+        func stop() {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+    }
+
+    func start(_ arguments: [String]) throws -> Running { try Running(process(arguments)) }
+}
