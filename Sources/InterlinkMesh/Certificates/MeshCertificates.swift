@@ -16,8 +16,10 @@ public struct MeshCertificateAuthority: Sendable {
     /// The DNS name of a cluster's store in a Cilium mesh (`NAME.mesh.cilium.io`).
     public static func meshHostname(cluster: String) -> String { "\(cluster).mesh.cilium.io" }
 
-    /// A new CA, valid for `days`.
-    public static func make(commonName: String = "Interlink mesh CA", days: Int = 3650, now: Date = Date()) throws -> MeshCertificateAuthority {
+    /// A new CA, valid for `days`. Its default name carries 8 random hex digits, so that an
+    /// error can tell two meshes' CAs apart.
+    public static func make(commonName: String? = nil, days: Int = 3650, now: Date = Date()) throws -> MeshCertificateAuthority {
+        let commonName = commonName ?? "Interlink mesh CA " + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8)
         let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
         let name = try DistinguishedName {
             OrganizationName("Interlink")
@@ -100,4 +102,8 @@ public struct MeshCertificateAuthority: Sendable {
 public struct CertificateFileError: Error, Hashable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+private extension String {
+    func leftPadded(to length: Int) -> String { String(repeating: "0", count: max(0, length - count)) + self }
 }

@@ -45,7 +45,7 @@ extension EtcdClient {
                 } catch let error as RPCError {
                     endSignal.finish()
                     continuation.finish(throwing: Self.isUnavailable(error)
-                        ? KVStoreError.unreachable(endpoints: [connection.endpoint], lastError: Self.describe(error))
+                        ? KVStoreError.unreachable(endpoints: [connection.endpoint], lastError: await connection.explain(Self.describe(error)))
                         : KVStoreError.server(endpoint: connection.endpoint, status: error.code.rawValue, message: Self.describe(error)))
                 } catch {
                     endSignal.finish()

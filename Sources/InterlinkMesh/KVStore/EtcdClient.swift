@@ -82,7 +82,7 @@ public final class EtcdClient: Sendable {
                 preferred.withLockedValue { $0 = index }
                 return result
             } catch let error as RPCError where Self.isUnavailable(error) {
-                lastError = Self.describe(error)
+                lastError = await connection.explain(Self.describe(error))
                 continue
             } catch let error as RPCError {
                 preferred.withLockedValue { $0 = index }

@@ -11,6 +11,13 @@ final class EtcdConnection: Sendable {
     let grpc: GRPCClient<HTTP2ClientTransport.Posix>
     private let reloader: TimedCertificateReloader?
     private let running = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let host: String
+    private let port: Int
+    private let tls: EtcdTLSFiles?
+    /// The last TLS failure explained (its text, the explanation, when), so that retries do
+    /// not probe the store again within `explanationLifetime`.
+    private let explained = NIOLockedValueBox<(failure: String, explanation: String, at: ContinuousClock.Instant)?>(nil)
+    static let explanationLifetime: Duration = .seconds(30)
 
     /// Parses `http://HOST:PORT` or `https://HOST:PORT` (HOST an IPv4, `[IPv6]` or DNS name).
     init(endpoint: String, tls: EtcdTLSFiles?) throws {
@@ -23,6 +30,7 @@ final class EtcdConnection: Sendable {
         guard url.path.isEmpty || url.path == "/" else { throw KVStoreError.configuration("endpoint \(endpoint) has a path: give only https://HOST:PORT") }
         let port = url.port ?? 2379
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        (self.host, self.port, self.tls) = (bare, port, tls)
         let target: any ResolvableTarget =
             if IPv4Literal.matches(bare) { .ipv4(host: bare, port: port) }
             else if bare.contains(":") { .ipv6(host: bare, port: port) }
@@ -61,6 +69,19 @@ final class EtcdConnection: Sendable {
             }
         }
         return grpc
+    }
+
+    /// A transport failure as a user can act on it: a TLS handshake failure says which
+    /// certificate was refused and why (`TLSDiagnosis`); anything else is kept as it is.
+    func explain(_ failure: String) async -> String {
+        guard failure.contains("SSL") else { return failure }
+        let now = ContinuousClock.now
+        if let last = explained.withLockedValue({ $0 }), last.failure == failure, now - last.at < Self.explanationLifetime {
+            return last.explanation
+        }
+        let explanation = await TLSDiagnosis.explain(failure, endpoint: endpoint, host: host, port: port, tls: tls) ?? failure
+        explained.withLockedValue { $0 = (failure, explanation, now) }
+        return explanation
     }
 
     func shutdown() async {

@@ -1,6 +1,5 @@
 import Foundation
 import InterlinkMesh
-import Synchronization
 
 /// etcd's own command-line client (Debian's `etcd-client`), run against a store as a user
 /// would: `etcdctl --endpoints URL --cacert ... --cert ... --key ... ARGS`.
@@ -82,24 +81,18 @@ struct Etcdctl: Sendable {
     /// A long-running `etcdctl ARGS` (such as `watch`) whose output is collected as it comes.
     final class Running: Sendable {
         let process: Process
-        private final class Buffer: Sendable {
-            let data = Mutex(Data())
-        }
-        private let collected = Buffer()
+        private let collected: OutputCollector
 
         init(_ process: Process) throws {
             self.process = process
             let out = Pipe()
             process.standardOutput = out
             process.standardError = out
-            out.fileHandleForReading.readabilityHandler = { [collected] handle in
-                let data = handle.availableData
-                collected.data.withLock { $0.append(data) }
-            }
+            collected = OutputCollector(out)
             try process.run()
         }
 
-        var output: String { collected.data.withLock { String(decoding: $0, as: UTF8.self) } }
+        var output: String { collected.text }
 
         func stop() {
             if process.isRunning { process.terminate() }

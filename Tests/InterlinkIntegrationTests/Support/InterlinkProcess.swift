@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The `interlink` executable built next to this test bundle, run as a user would.
 enum InterlinkProcess {
@@ -47,4 +48,22 @@ enum InterlinkProcess {
         process.waitUntilExit()
         return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
+}
+
+/// Everything a process writes to a pipe, read as it comes (so that a chatty process never
+/// blocks on a full pipe).
+final class OutputCollector: Sendable {
+    private final class Buffer: Sendable {
+        let data = Mutex(Data())
+    }
+    private let buffer = Buffer()
+
+    init(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [buffer] handle in
+            let data = handle.availableData
+            buffer.data.withLock { $0.append(data) }
+        }
+    }
+
+    var text: String { buffer.data.withLock { String(decoding: $0, as: UTF8.self) } }
 }

@@ -28,6 +28,10 @@ final class MeshCluster: @unchecked Sendable {
     /// This cluster's certificates (`interlink certs issue`): the agent then serves its store
     /// over mutual TLS with `--mesh-tls-dir`.
     var tlsDir: URL?
+    /// The agent's `--log-level`, and what it has logged (its standard error) so far.
+    var logLevel = "error"
+    private(set) var log: OutputCollector?
+    private var output: OutputCollector?
 
     init(name: String, id: Int, subnet: Int, kind: StoreKind, backendPort: UInt16) async throws {
         self.name = name
@@ -66,7 +70,7 @@ final class MeshCluster: @unchecked Sendable {
         var arguments = [
             "agent", "--cluster-name", name, "--cluster-id", "\(id)", "--manifests", manifestsDir.path,
             "--api-listen", "127.0.\(subnet).1:\(apiPort)", "--data-dir", dataDir.path, "--clustermesh-config", meshDir.path,
-            "--drain-grace", "1s", "--log-level", "error",
+            "--drain-grace", "1s", "--log-level", logLevel,
         ]
         if let etcd {
             arguments += ["--kvstore", "etcd", "--kvstore-endpoints", etcd.clientURL]
@@ -74,7 +78,8 @@ final class MeshCluster: @unchecked Sendable {
             arguments += ["--mesh-listen", "127.0.\(subnet).1:\(meshPort)"]
             if let tlsDir { arguments += ["--mesh-tls-dir", tlsDir.path] }
         }
-        (process, _, _) = try InterlinkProcess.start(arguments + extraArguments, launcher: launcher)
+        let (started, out, err) = try InterlinkProcess.start(arguments + extraArguments, launcher: launcher)
+        (process, output, log) = (started, OutputCollector(out), OutputCollector(err))
     }
 
     func waitHealthy() async -> Bool {
