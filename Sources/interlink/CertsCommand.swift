@@ -39,10 +39,17 @@ struct CertsInitCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: key) {
             throw ValidationError("\(key) already exists: a new CA would not trust the certificates the old one signed; remove it first, or use another --dir")
         }
+        try Self.writeAuthority(dir: dir, days: days)
+        print("mesh CA: \((dir as NSString).appendingPathComponent("ca.crt")) (key \(key), 0600), valid \(days) days")
+    }
+
+    /// Makes a mesh CA in `dir` (ca.crt, ca.key 0600) and returns it.
+    @discardableResult
+    static func writeAuthority(dir: String, days: Int) throws -> MeshCertificateAuthority {
         let authority = try MeshCertificateAuthority.make(days: days)
         try CertificateFiles.write(try authority.certificatePEM, to: (dir as NSString).appendingPathComponent("ca.crt"), secret: false)
-        try CertificateFiles.write(try authority.keyPEM, to: key, secret: true)
-        print("mesh CA: \((dir as NSString).appendingPathComponent("ca.crt")) (key \(key), 0600), valid \(days) days")
+        try CertificateFiles.write(try authority.keyPEM, to: (dir as NSString).appendingPathComponent("ca.key"), secret: true)
+        return authority
     }
 }
 
@@ -81,6 +88,12 @@ struct CertsIssueCommand: ParsableCommand {
         do { authority = try MeshCertificateAuthority(certificatePEM: certificatePEM, keyPEM: keyPEM) } catch {
             throw ValidationError("\(caCert) / \(caKey) are not a CA certificate and its key: \(error)")
         }
+        let out = try Self.writeCluster(authority, dir: dir, cluster: cluster, ip: ip, dns: dns, days: days)
+        print("\(cluster): \(out)/server.crt (\(([MeshCertificateAuthority.meshHostname(cluster: cluster), "localhost"] + dns + ip).joined(separator: ", "))), client.crt (CN remote), admin.crt (CN \(cluster)), ca.crt")
+    }
+
+    /// Writes `cluster`'s certificates into DIR/NAME/ and returns that folder.
+    static func writeCluster(_ authority: MeshCertificateAuthority, dir: String, cluster: String, ip: [String], dns: [String], days: Int) throws -> String {
         let out = (dir as NSString).appendingPathComponent(cluster)
         let server = try authority.issue(
             commonName: cluster,
@@ -91,8 +104,8 @@ struct CertsIssueCommand: ParsableCommand {
             try CertificateFiles.write(pair.certificate, to: (out as NSString).appendingPathComponent("\(name).crt"), secret: false)
             try CertificateFiles.write(pair.key, to: (out as NSString).appendingPathComponent("\(name).key"), secret: true)
         }
-        try CertificateFiles.write(certificatePEM, to: (out as NSString).appendingPathComponent("ca.crt"), secret: false)
-        print("\(cluster): \(out)/server.crt (\(([MeshCertificateAuthority.meshHostname(cluster: cluster), "localhost"] + dns + ip).joined(separator: ", "))), client.crt (CN remote), admin.crt (CN \(cluster)), ca.crt")
+        try CertificateFiles.write(try authority.certificatePEM, to: (out as NSString).appendingPathComponent("ca.crt"), secret: false)
+        return out
     }
 }
 

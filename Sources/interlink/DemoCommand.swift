@@ -9,8 +9,9 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run the seed scenario on this machine: two connected clusters, steady traffic, failover and back.",
         discussion: """
-            Starts two clusters, east and west (each an agent with its embedded store, and two \
-            backends that answer with their cluster's name), connects them, and sends steady new \
+            Starts two clusters, east and west (each an agent with its embedded store, served over \
+            mutual TLS with certificates made as interlink certs makes them, and two backends \
+            that answer with their cluster's name), connects them, and sends steady new \
             connections to east's frontend of the global service default/echo while it walks \
             through the phases: affinity none (about half each), local (all in east), east's \
             backends fail (all to west, no failed request), they come back (all in east), \
@@ -45,8 +46,10 @@ struct DemoCommand: AsyncParsableCommand {
             demo.cleanUp()
         }
         print("starting two clusters: east (127.0.\(subnet).x) and west (127.0.\(subnet + 1).x) ...")
-        try await demo.start()
-        print("connected. Watch it live in a browser: \(demo.east.api)/  (the dashboard)")
+        let stores = try await demo.start()
+        let list = { (name: String) in stores[name, default: []].joined(separator: ",") }
+        print("connected, east reading \(list("west")) and west reading \(list("east")), each with a client certificate of CN remote (mutual TLS)")
+        print("Watch it live in a browser: \(demo.east.api)/  (the dashboard)")
         print("or: interlink explain default/echo --api \(demo.east.api)")
         print("traffic: new connections to east's frontend \(demo.east.frontend), one every \(interval); share per cluster each second:\n")
         fflush(nil)  // live through a pipe (`interlink demo | tee`), where stdout is block-buffered

@@ -29,9 +29,15 @@ final class DemoMesh: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    func start() async throws {
+    /// Starts both clusters, their stores served over mutual TLS with certificates made as
+    /// `interlink certs` makes them (in the demo's temporary directory), and connects them;
+    /// returns each cluster's store endpoints as its agent reports them.
+    func start() async throws -> [String: [String]] {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let certificates = directory.appendingPathComponent("certs").path
+        let authority = try CertsInitCommand.writeAuthority(dir: certificates, days: 1)
         for cluster in [east, west] {
+            let tlsDir = try CertsIssueCommand.writeCluster(authority, dir: certificates, cluster: cluster.name, ip: ["127.0.\(cluster.subnet).1"], dns: [], days: 1)
             for index in 1...2 { try await startBackend(cluster, index) }
             let manifest = directory.appendingPathComponent("\(cluster.name).yaml")
             try Self.manifest(cluster).write(to: manifest, atomically: true, encoding: .utf8)
@@ -40,6 +46,7 @@ final class DemoMesh: Sendable {
             process.arguments = [
                 "agent", "--cluster-name", cluster.name, "--cluster-id", "\(cluster.id)", "--manifests", manifest.path,
                 "--api-listen", "127.0.\(cluster.subnet).1:9876", "--mesh-listen", "127.0.\(cluster.subnet).1:9877",
+                "--mesh-tls-dir", tlsDir,
                 "--data-dir", directory.appendingPathComponent(cluster.name).path, "--drain-grace", "1s", "--log-level", "error",
             ]
             process.standardOutput = FileHandle.nullDevice
@@ -64,6 +71,7 @@ final class DemoMesh: Sendable {
             }
         }
         try await plan.waitConnected(clients, within: .seconds(20))
+        return Dictionary(uniqueKeysWithValues: plan.locals.map { ($0.name, $0.storeEndpoints) })
     }
 
     func annotate(_ affinity: String) async throws {

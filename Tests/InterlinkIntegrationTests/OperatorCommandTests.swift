@@ -68,7 +68,7 @@ struct OperatorCommandTests {
         await mesh.shutdown()
     }
 
-    @Test("interlink demo, in short phases: every phase behaves and the table says so")
+    @Test("interlink demo, in short phases, its stores over mutual TLS: every phase behaves and the table says so")
     func demo() async throws {
         let result = try InterlinkProcess.run(["demo", "--phase-seconds", "3s", "--subnet", "96"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -77,6 +77,7 @@ struct OperatorCommandTests {
             #expect(row?.hasSuffix("ok") == true, "\(phase): \(row ?? "missing")")
         }
         #expect(result.stdout.contains("every phase behaved"))
+        #expect(result.stdout.contains("connected, east reading https://127.0.97.1:9877 and west reading https://127.0.96.1:9877, each with a client certificate of CN remote"), "\(result.stdout)")
     }
 
     @Test("apply adds and changes services live, refusing invalid input whole; delete removes one; both survive a restart")
