@@ -9,7 +9,8 @@ propagation: two clusters, east and west, connected. A backend of east's global 
   watch delivery, validation, merge and route publication.
 scale: one agent with 100 global services follows 254 remote clusters (IDs 2-255; with the
   local one, the 255 IDs the mesh allows), each exporting those 100 services with 20
-  backends, written straight into one store (an embedded store, or etcd) by this script.
+  backends, written straight into one store (an embedded store, or etcd) by this script over
+  etcd's gRPC protocol (Txn and Put, with grpcio: pip install grpcio).
   Measures the time until every cluster is synced, the agent's resident memory, and the
   latency and CPU of one update once synced.
 """
@@ -126,6 +127,34 @@ class Listener:
         self.thread.join()  # the socket stays referenced while a poll on it is pending
         self.sock.close()
 
+def _varint(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n: return bytes(out)
+
+def _field(number, data):
+    """A length-delimited protobuf field (wire type 2)."""
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+class StoreWriter:
+    """Writes keys into an etcd or an embedded store over etcd's gRPC protocol: PutRequest
+    {key = 1, value = 2}, TxnRequest {success = 2: RequestOp {request_put = 2}}, encoded here
+    from etcd's rpc.proto field numbers."""
+    def __init__(self, url):
+        import grpc
+        self.channel = grpc.insecure_channel(url.split("://", 1)[1], options=[("grpc.max_send_message_length", 64 << 20)])
+        self.txn = self.channel.unary_unary("/etcdserverpb.KV/Txn")
+        self.put_rpc = self.channel.unary_unary("/etcdserverpb.KV/Put")
+    def put_all(self, pairs):
+        self.txn(b"".join(_field(2, _field(2, _field(1, k.encode()) + _field(2, v.encode()))) for k, v in pairs), timeout=60)
+    def put(self, key, value):
+        self.put_rpc(_field(1, key.encode()) + _field(2, value.encode()), timeout=10)
+    def close(self):
+        self.channel.close()
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -215,16 +244,16 @@ def scale(binary, mode, clusters, services, backends):
             _, _, store = start_agent(procs, binary, work, "holder", 1, 91, os.path.join(work, "holder"), "embedded",
                                       extra=["--mesh-allow-writes", "--kvstore", "embedded"])
         started = time.time()
+        writer = StoreWriter(store)
         for k in range(clusters):
             name, cid = "sim%d" % (k + 2), k + 2
-            ops = [{"request_put": {"key": b64("cilium/cluster-config/" + name), "value": b64(json.dumps({"id": cid, "capabilities": {"syncedCanaries": True, "maxConnectedClusters": 255}}))}}]
+            ops = [("cilium/cluster-config/" + name, json.dumps({"id": cid, "capabilities": {"syncedCanaries": True, "maxConnectedClusters": 255}}))]
             for s in range(services):
                 ips = ["127.%d.%d.%d" % (cid, s, b + 1) for b in range(backends)]
-                ops.append({"request_put": {"key": b64("cilium/state/services/v1/%s/default/svc%d" % (name, s)),
-                                            "value": b64(cluster_service(name, cid, "svc%d" % s, ips))}})
-            ops.append({"request_put": {"key": b64("cilium/synced/%s/cilium/state/services/v1" % name), "value": b64("2026-01-01T00:00:00Z")}})
+                ops.append(("cilium/state/services/v1/%s/default/svc%d" % (name, s), cluster_service(name, cid, "svc%d" % s, ips)))
+            ops.append(("cilium/synced/%s/cilium/state/services/v1" % name, "2026-01-01T00:00:00Z"))
             for chunk in range(0, len(ops), 100):  # etcd's default --max-txn-ops is 128
-                http(store + "/v3/kv/txn", {"success": ops[chunk:chunk + 100]}, timeout=60)
+                writer.put_all(ops[chunk:chunk + 100])
         write_seconds = time.time() - started
         # The agent under test: the same 100 services, global, each with one local backend.
         manifests = os.path.join(work, "local")
@@ -262,7 +291,7 @@ def scale(binary, mode, clusters, services, backends):
         cpu0 = cpu_seconds(agent.pid)
         ips = ["127.2.7.%d" % (b + 1) for b in range(backends - 1)] + ["127.2.7.250"]
         t = time.time()
-        http(store + "/v3/kv/put", {"key": b64("cilium/state/services/v1/sim2/default/svc7"), "value": b64(cluster_service("sim2", 2, "svc7", ips))})
+        writer.put("cilium/state/services/v1/sim2/default/svc7", cluster_service("sim2", 2, "svc7", ips))
         event = wait_for(lambda: next((e for e in http(api + "/v1/events?since=%d" % since)["events"]
                                        if e["kind"] == "remote-update" and e.get("service") == "default/svc7"), None), 30, 0.002)
         update_ms = (event["timestamp"] - t) * 1000
