@@ -45,8 +45,19 @@ struct DashboardTests {
             }, "east routes to west's two backends")
             let traffic = Task { await hammer(mesh.east.frontend(8061), for: .seconds(20)) }
             defer { traffic.cancel() }
-            // The agent samples new connections per cluster every second.
-            try await Task.sleep(for: .seconds(3.5))
+            // The agent samples new connections per cluster every second; the page's legend
+            // sums the last five samples. The page is opened once both clusters are in them and
+            // the chart has a few points, so that what is checked is what the page renders of
+            // the agent's data.
+            let inBoth = await waitUntil(.seconds(15)) {
+                let samples = ((try? await mesh.east.traffic()) ?? [:])["default/echo"] ?? []
+                let last = samples.suffix(5)
+                return samples.count >= 3 && ["east", "west"].allSatisfy { cluster in last.contains { ($0.clusters[cluster] ?? 0) > 0 } }
+            }
+            if !inBoth {
+                let rows = ((try? await mesh.east.backends()) ?? []).map { "\($0.cluster) \($0.address) eligible=\($0.eligible) total=\($0.totalConnections) failedDials=\($0.failedDials)" }
+                Issue.record("east's last five traffic samples never held both clusters: \(String(describing: try? await mesh.east.traffic()["default/echo"]?.suffix(5).map(\.clusters))); backends: \(rows)")
+            }
 
             let dom = try Self.browse(mesh.east.apiURL + "/", ["--dump-dom"])
             #expect(dom.contains(#"class="cluster-node" data-cluster="east" data-connected="true""#), "\(dom.suffix(2000))")

@@ -165,6 +165,11 @@ final class MeshCluster: @unchecked Sendable {
     /// Every backend of every frontend of every service, as `/v1/services` lists them.
     func backends() async throws -> [ServicesDocument.Backend] { try await services().services.flatMap(\.frontends).flatMap(\.backends) }
 
+    /// One second of `GET /v1/traffic`: new connections per cluster.
+    struct TrafficSample: Decodable { var time: Double; var clusters: [String: Int] }
+    /// Service → its per-second samples, oldest first (`GET /v1/traffic`, what the dashboard draws).
+    func traffic() async throws -> [String: [TrafficSample]] { try await getJSON("/v1/traffic") }
+
     private func getJSON<Document: Decodable>(_ path: String) async throws -> Document {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: apiURL + path), timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 16 << 20)
