@@ -209,7 +209,7 @@ struct RogueStore {
             embedded = try await EmbeddedStoreServer(cluster: "rogue")
         }
         url = etcd?.clientURL ?? embedded!.clientURL
-        client = try EtcdClient(endpoints: [url])
+        client = try EtcdClient(endpoints: [url], requestTimeout: KVStoreConformanceTests.requestTimeout)
     }
 
     func put(_ key: String, _ value: [UInt8]) async throws { try await client.put(key, value: value) }

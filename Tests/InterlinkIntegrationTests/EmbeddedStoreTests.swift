@@ -10,7 +10,7 @@ struct EmbeddedStoreTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let first = try await EmbeddedStoreServer(dataDir: dir)
-        let before = try EtcdClient(endpoints: [first.clientURL])
+        let before = try EtcdClient(endpoints: [first.clientURL], requestTimeout: KVStoreConformanceTests.requestTimeout)
         let lease = try await before.grantLease(ttl: 60)
         let old = try await before.put("p/a", value: Array("old".utf8))
         let last = try await before.put("p/a", value: Array("new".utf8), lease: lease)
@@ -19,7 +19,7 @@ struct EmbeddedStoreTests {
 
         let restarted = ContinuousClock.now
         let second = try await EmbeddedStoreServer(dataDir: dir)
-        let after = try EtcdClient(endpoints: [second.clientURL])
+        let after = try EtcdClient(endpoints: [second.clientURL], requestTimeout: KVStoreConformanceTests.requestTimeout)
         let now = try await after.range("p/a")
         #expect(now.revision == last)
         #expect(now.kvs.first.map { String(decoding: $0.value, as: UTF8.self) } == "new")
@@ -42,7 +42,7 @@ struct EmbeddedStoreTests {
     func readOnlyForPeers() async throws {
         let server = try await EmbeddedStoreServer(allowWrites: false, cluster: "east")
         let inProcess = try await server.store.put("cilium/k", value: [1], lease: 0)
-        let peer = try EtcdClient(endpoints: [server.clientURL])
+        let peer = try EtcdClient(endpoints: [server.clientURL], requestTimeout: KVStoreConformanceTests.requestTimeout)
         #expect(try await peer.range("cilium/k").revision == inProcess, "reads are served")
         for attempt in [
             { _ = try await peer.put("cilium/k", value: [2]) },
@@ -71,7 +71,7 @@ struct EmbeddedStoreTests {
             let lease = try await server.store.grantLease(ttl: 60)
             try await server.store.put("interlink/leased", value: [1], lease: lease)
             try await server.store.put("cilium/cluster-config/east", value: Array("{}".utf8), lease: lease)
-            let peer = try EtcdClient(endpoints: [server.clientURL])
+            let peer = try EtcdClient(endpoints: [server.clientURL], requestTimeout: KVStoreConformanceTests.requestTimeout)
             #expect(try await peer.range("cilium/", prefix: true).kvs.map(\.key) == ["cilium/cluster-config/east"])
             for attempt in [
                 { _ = try await peer.range("interlink/live/east") },
@@ -98,7 +98,7 @@ struct EmbeddedStoreTests {
     @Test("a malformed request gets etcd's error and code; the store keeps serving")
     func badRequests() async throws {
         let server = try await EmbeddedStoreServer()
-        let peer = try EtcdClient(endpoints: [server.clientURL])
+        let peer = try EtcdClient(endpoints: [server.clientURL], requestTimeout: KVStoreConformanceTests.requestTimeout)
         for attempt in [
             { _ = try await peer.range("") },
             { _ = try await peer.put("", value: [1]) },

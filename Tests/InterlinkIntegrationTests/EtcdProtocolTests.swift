@@ -134,7 +134,7 @@ struct EtcdProtocolTests {
             request.countOnly = true
             let counted = try await kv.range(request)
             #expect(counted.kvs.isEmpty && counted.count == 25)
-            let paged = try EtcdClient(endpoints: [url], pageSize: 7)
+            let paged = try EtcdClient(endpoints: [url], requestTimeout: KVStoreConformanceTests.requestTimeout, pageSize: 7)
             let all = try await paged.range("p/", prefix: true)
             #expect(all.kvs.map(\.key) == (0..<25).map { String(format: "p/%02d", $0) }, "four pages of 7, at one revision")
             await paged.shutdown()
