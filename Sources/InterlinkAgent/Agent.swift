@@ -49,15 +49,6 @@ public final class Agent: Sendable {
         if let directory = settings.clustermeshConfig, !FileManager.default.fileExists(atPath: directory) {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let remoteConfigs: [RemoteClusterConfig]
-        do {
-            remoteConfigs = try settings.clustermeshConfig.map { try RemoteClusterConfig.load(directory: $0) } ?? []
-        } catch let error as SettingsError {
-            throw SettingsError("--clustermesh-config \(error)")
-        }
-        if let same = remoteConfigs.first(where: { $0.name == settings.clusterName }) {
-            throw SettingsError("\(settings.clustermeshConfig ?? ""): \(same.name) is this cluster's own name: remove that file")
-        }
         self.settings = settings
         self.logger = logger
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads ?? System.coreCount)
@@ -142,8 +133,10 @@ public final class Agent: Sendable {
             let (changes, notifier) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             let exporter = ServiceExporter(
                 store: ownStore, cluster: settings.clusterName, clusterID: settings.clusterID,
-                leaseTTL: settings.exportLeaseTTL, logger: logger)
-            services.append(MeshExport(exporter: exporter, reconciler: reconciler, changes: changes, logger: logger, health: storeHealth))
+                maxConnectedClusters: settings.maxConnectedClusters, leaseTTL: settings.exportLeaseTTL, logger: logger)
+            services.append(MeshExport(
+                exporter: exporter, reconciler: reconciler, changes: changes, logger: logger, health: storeHealth,
+                heartbeatInterval: settings.heartbeatInterval))
             self.exportNotifier = notifier
         } else {
             self.exportNotifier = nil
@@ -151,6 +144,7 @@ public final class Agent: Sendable {
         if let directory = settings.clustermeshConfig {
             services.append(RemoteClusters(
                 directory: directory, localCluster: settings.clusterName, localID: settings.clusterID,
+                maxConnectedClusters: settings.maxConnectedClusters,
                 cacheTTL: settings.clustermeshCacheTTL, reconciler: reconciler, roster: roster, logger: logger))
         }
         services += [

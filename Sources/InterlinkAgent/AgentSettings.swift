@@ -6,6 +6,8 @@ import InterlinkProxy
 public struct AgentSettings: Sendable {
     public var clusterName: ClusterName
     public var clusterID: ClusterID
+    /// 255 or 511 (`--max-connected-clusters`): the cluster ID range; every peer must agree.
+    public var maxConnectedClusters: MaxConnectedClusters = .standard
     public var manifestsPath: String
     public var apiListen: SocketEndpoint
     public var proxy = ProxySettings()
@@ -35,6 +37,8 @@ public struct AgentSettings: Sendable {
     /// What the agent presents to the stores it reads when `interlink connect` gives it https://
     /// endpoints: the mesh CA and its client certificate (`--mesh-client-cert-file`).
     public var meshClientTLS: EtcdTLSFiles?
+    /// How often `cilium/.heartbeat` is written to this cluster's store (Cilium: every minute).
+    public var heartbeatInterval: Duration = .seconds(60)
     /// Lease TTL of exported entries.
     public var exportLeaseTTL: Duration = .seconds(900)
 

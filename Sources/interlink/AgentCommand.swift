@@ -20,8 +20,11 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "This cluster's name: up to 32 of a-z, 0-9 and '-', starting and ending with a letter or digit.")
     var clusterName: String = "default"
 
-    @Option(help: "This cluster's ID in the mesh, 1 to 255.")
+    @Option(help: "This cluster's ID in the mesh, 1 to 255 (1 to 511 with --max-connected-clusters 511).")
     var clusterID: Int = 1
+
+    @Option(help: "Clusters the mesh may connect, as Cilium's --max-connected-clusters: 255 or 511; every cluster of the mesh must use the same value.")
+    var maxConnectedClusters: Int = 255
 
     @Option(help: "A manifest file, or a directory whose *.yaml / *.yml files are read.")
     var manifests: String
@@ -92,6 +95,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Close an API or mesh-port connection that sends nothing of its request, or stays idle between requests, for this long (a watch being streamed is not idle).")
     var controlIdleTimeout: String = "30s"
 
+    @Option(help: "How often cilium/.heartbeat is written to this cluster's store; Cilium agents reconnect when it is older than about two minutes.")
+    var kvstoreHeartbeatInterval: String = "1m"
+
     @Option(help: "Drop an unreachable remote cluster's backends after this long (default: keep them).")
     var clustermeshCacheTTL: String?
 
@@ -111,8 +117,15 @@ struct AgentCommand: AsyncParsableCommand {
         let name: ClusterName
         let id: ClusterID
         do { name = try ClusterName(clusterName) } catch { throw ValidationError("--cluster-name: \(error)") }
-        do { id = try ClusterID(clusterID) } catch { throw ValidationError("--cluster-id: \(error)") }
+        let meshSize: MaxConnectedClusters
+        do { meshSize = try MaxConnectedClusters(maxConnectedClusters) } catch { throw ValidationError("--max-connected-clusters: \(error)") }
+        do { id = try ClusterID(clusterID, maxConnectedClusters: meshSize) } catch { throw ValidationError("--cluster-id: \(error)") }
         var settings = AgentSettings(clusterName: name, clusterID: id, manifestsPath: manifests, apiListen: apiListen)
+        settings.maxConnectedClusters = meshSize
+        settings.heartbeatInterval = try parseDuration(kvstoreHeartbeatInterval, option: "--kvstore-heartbeat-interval")
+        guard settings.heartbeatInterval >= .seconds(1), settings.heartbeatInterval <= .seconds(90) else {
+            throw ValidationError("--kvstore-heartbeat-interval: \(kvstoreHeartbeatInterval) is not valid: expected 1s to 90s (Cilium agents give up on a heartbeat older than about two minutes)")
+        }
         settings.proxy.connectTimeout = try parseDuration(connectTimeout, option: "--connect-timeout")
         settings.proxy.idleTimeout = try parseDuration(idleTimeout, option: "--idle-timeout")
         settings.proxy.maxAttempts = maxAttempts

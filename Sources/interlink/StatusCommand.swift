@@ -71,16 +71,21 @@ struct StatusCommand: AsyncParsableCommand {
             return lines.joined(separator: "\n")
         }
         lines.append("remote clusters:")
-        var rows = [["NAME", "ID", "CONNECTED", "LAST SYNC", "SERVICES", "BACKENDS", "INVALID", "FAILURES", "LAST ERROR"]]
+        var rows = [["NAME", "ID", "CONNECTED", "CANARY", "LAST SYNC", "SERVICES", "BACKENDS", "INVALID", "FAILURES", "LAST ERROR"]]
         for remote in document.remotes {
             rows.append([
                 remote.name, remote.id.map(String.init) ?? "-", remote.connected ? "yes" : "no",
+                remote.canarySeen.map { $0 ? "seen" : "waiting" } ?? "-",
                 remote.lastSyncAgeSeconds.map { "\(ageText($0)) ago" } ?? "never",
                 "\(remote.services)", "\(remote.backends)", "\(remote.invalidEntries)", "\(remote.failures)",
                 remote.problem ?? remote.lastError ?? "",
             ])
         }
         lines.append(table(rows, indent: "  "))
+        for remote in document.remotes {
+            let notes = [remote.cached == true ? "a KVStoreMesh cache (cilium/cache/)" : nil, remote.note].compactMap { $0 } + (remote.warnings ?? [])
+            if !notes.isEmpty { lines.append("  \(remote.name): " + notes.joined(separator: "; ")) }
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -17,6 +17,18 @@ struct ModelTests {
         #expect(((try? ClusterID(value)) != nil) == valid)
     }
 
+    @Test("with --max-connected-clusters 511, cluster IDs are 1 to 511; only 255 and 511 are mesh sizes",
+          arguments: [(0, false), (1, true), (256, true), (511, true), (512, false)])
+    func extendedClusterIDs(_ value: Int, _ valid: Bool) throws {
+        #expect(((try? ClusterID(value, maxConnectedClusters: .extended)) != nil) == valid)
+        #expect(throws: InvalidValue.self) { try MaxConnectedClusters(256) }
+        #expect(try MaxConnectedClusters(511) == .extended)
+        if value == 256 {
+            let error = #expect(throws: InvalidValue.self) { try ClusterID(256) }
+            #expect(error.map { "\($0)" }?.contains("--max-connected-clusters 511") == true, "the error says how to get IDs past 255")
+        }
+    }
+
     @Test("backend state from EndpointSlice conditions", arguments: [
         (Bool?.none, Bool?.none, Bool?.none, BackendState.active),
         (true, true, false, .active),

@@ -91,4 +91,64 @@ struct ClusterServiceTests {
         let service = try Self.decode(json)
         #expect(service.backends.keys.sorted() == ["http"])
     }
+
+    /// Decoded only (never fed to an agent), so Cilium's own addresses stay as Cilium wrote them.
+    static func decodeCilium(_ json: String, cluster: String, id: Int, key: String) throws -> RemoteService {
+        try ClusterService.decodeValidated(Array(json.utf8), key: key, cluster: try ClusterName(cluster), clusterID: try ClusterID(id))
+    }
+
+    @Test("Cilium's own test vector (pkg/clustermesh/testdata/clusterservice.txtar) is imported: includeExternal left out is false")
+    func ciliumTestVector() throws {
+        let json = #"{"name":"echo","namespace":"test","shared":true,"cluster":"cluster2","clusterID":2,"backends":{"20.0.0.2":{"tcp":{"Protocol":"TCP","Port":9090}}}}"#
+        let service = try Self.decodeCilium(json, cluster: "cluster2", id: 2, key: "cilium/state/services/v1/cluster2/test/echo")
+        #expect(service.isShared && !service.isGlobal, "shared decides the import; includeExternal is false when missing")
+        #expect(service.backends["tcp"]?.map(\.endpoint.description) == ["20.0.0.2:9090"])
+    }
+
+    @Test("what Cilium's exporter writes (globalnamespace-services.txtar) decodes, and so does its KVStoreMesh cache copy")
+    func ciliumExporterEntry() throws {
+        let json = #"{"cluster":"cluster3","namespace":"ns-alpha","name":"echo-service","frontends":{"10.96.0.10":{"http":{"Protocol":"TCP","Port":80}}},"backends":{"10.244.1.10":{"http":{"Protocol":"TCP","Port":8080}}},"labels":{},"selector":{"app":"echo"},"includeExternal":true,"shared":true,"clusterID":3}"#
+        for root in ["cilium/state/services/v1", "cilium/cache/services/v1"] {
+            let service = try Self.decodeCilium(json, cluster: "cluster3", id: 3, key: "\(root)/cluster3/ns-alpha/echo-service")
+            #expect(service.name == ServiceName(namespace: "ns-alpha", name: "echo-service"))
+            #expect(service.backends["http"]?.map(\.endpoint.description) == ["10.244.1.10:8080"])
+        }
+    }
+
+    @Test("zones and hostnames (Cilium 1.19) are read, kept on the backends, and written back as Cilium writes them")
+    func zonesAndHostnames() throws {
+        let json = Self.ciliumJSON.replacingOccurrences(of: #""labels":{}"#, with: #""hostnames":{"10.0.0.2":"echo-0"},"zones":{"10.0.0.2":{"zone":"eu-west-1a","forZones":[{"name":"eu-west-1a"},{"name":"eu-west-1b"}]}},"labels":{}"#)
+        let backend = try #require(try Self.decode(json).backends["http"]?.first)
+        #expect(backend.zone == "eu-west-1a" && backend.hostname == "echo-0")
+        let entry = try JSONDecoder().decode(ClusterService.self, from: Data(json.utf8))
+        #expect(entry.zones?["10.0.0.2"]?.forZones.map(\.name) == ["eu-west-1a", "eu-west-1b"])
+        let encoded = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+        #expect(encoded.contains(#""forZones":[{"name":"eu-west-1a"},{"name":"eu-west-1b"}]"#) && encoded.contains(#""hostnames":{"10.0.0.2":"echo-0"}"#))
+        let bare = String(decoding: try JSONEncoder().encode(try JSONDecoder().decode(ClusterService.self, from: Data(Self.ciliumJSON.utf8))), as: UTF8.self)
+        #expect(!bare.contains("zones") && !bare.contains("hostnames"), "left out when empty (omitempty): \(bare)")
+    }
+
+    @Test("Go's rules: names match case-insensitively, unknown fields and null values are ignored")
+    func goRules() throws {
+        let json = #"{"Cluster":"west","ClusterID":2,"NAMESPACE":"default","name":"echo","Shared":true,"includeExternal":null,"future":{"x":[1]},"backends":{"10.0.0.2":{"http":{"protocol":"TCP","port":8080},"gone":null}}}"#
+        let service = try Self.decode(json)
+        #expect(service.isShared && !service.isGlobal)
+        #expect(service.backends["http"]?.map(\.endpoint.description) == ["10.0.0.2:8080"])
+    }
+
+    @Test("frontend and backend keys must be IPs without a zone: the error names the key", arguments: [
+        (#""backends":{"fe80::1%eth0""#, "backends key 'fe80::1%eth0' has an IPv6 zone suffix"),
+        (#""frontends":{"echo.local""#, "frontends key 'echo.local' is not an IP address"),
+        (#""backends":{"10.0.0.2:80""#, "backends key '10.0.0.2:80' is not an IP address"),
+    ])
+    func addressKeys(_ replacement: String, _ reason: String) {
+        let field = replacement.hasPrefix(#""backends""#) ? #""backends":{"10.0.0.2""# : #""frontends":{"10.96.0.10""#
+        let json = Self.ciliumJSON.replacingOccurrences(of: field, with: replacement)
+        do {
+            _ = try Self.decode(json)
+            Issue.record("accepted \(json)")
+        } catch {
+            #expect(error.reason.contains(reason), "\(error)")
+        }
+    }
 }

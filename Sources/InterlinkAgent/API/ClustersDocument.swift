@@ -33,6 +33,14 @@ public struct ClustersDocument: Codable, Sendable {
         public var lastInvalid: String?
         public var failures: Int
         public var lastError: String?
+        /// From its cluster config: a KVStoreMesh cache (data under `cilium/cache/`).
+        public var cached: Bool?
+        /// Whether its synced services canary was seen (nil: it writes none).
+        public var canarySeen: Bool?
+        /// What its capabilities mean here (e.g. it exports no services in the v1 format).
+        public var note: String?
+        /// Keys of its cluster file that Interlink does not know (ignored).
+        public var warnings: [String]?
     }
 
     public var local: Local

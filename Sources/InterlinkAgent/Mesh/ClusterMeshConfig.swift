@@ -4,13 +4,19 @@ import InterlinkMesh
 import Yams
 
 /// One remote cluster to connect to, from a file named after it in `--clustermesh-config`,
-/// in Cilium's format (`endpoints:` list of URLs; `trusted-ca-file`, `cert-file`, `key-file`;
-/// `username` and `password` for etcd's password authentication).
+/// in Cilium's format: etcd's client configuration (`endpoints:`, `trusted-ca-file`,
+/// `cert-file`, `key-file`, `username`, `password`, ...) and Cilium's `cilium-host-aliases`.
+/// See `RemoteClusterConfig+Parsing.swift` for every key.
 public struct RemoteClusterConfig: Hashable, Sendable {
     public var name: ClusterName
     public var endpoints: [String]
     public var tls: EtcdTLSFiles?
     public var credentials: EtcdCredentials?
+    /// Host name → the IPs to dial for it (`cilium-host-aliases`); the TLS server name stays
+    /// the host name, so the store's certificate must be for it.
+    public var hostAliases: [String: [String]] = [:]
+    /// Keys the file has that Interlink does not know: ignored, reported.
+    public var unknownKeys: [String] = []
 
     public init(name: ClusterName, endpoints: [String], tls: EtcdTLSFiles? = nil, credentials: EtcdCredentials? = nil) {
         self.name = name
@@ -19,70 +25,38 @@ public struct RemoteClusterConfig: Hashable, Sendable {
         self.credentials = credentials
     }
 
-    /// Reads every file of `directory` (hidden files skipped); the first bad file is an error
-    /// naming it (used at start-up, where a typo should stop the agent).
-    public static func load(directory: String) throws -> [RemoteClusterConfig] {
-        try ClusterMeshDirectory.scan(directory).map { try $0.config.get() }
-    }
-
-    /// Parses one file; `path` is only used in errors.
-    public static func parse(file: String, text: String, path: String) throws(SettingsError) -> RemoteClusterConfig {
-        let name: ClusterName
-        do { name = try ClusterName(file) } catch {
-            throw SettingsError("\(path): the file name must be the remote cluster's name: \(error)")
-        }
-        // Read as YAML nodes, not with Yams.load: its dictionaries force-unwrap every key as a
-        // string and crash on a key that is a list or a mapping (found by FuzzClusterConfig).
-        let expected = SettingsError("\(path): expected 'endpoints:' with at least one URL such as http://127.0.0.1:2379")
-        guard text.utf8.count <= 1 << 20, let node = try? Yams.compose(yaml: text), case .mapping(let root) = node,
-              case .sequence(let list)? = root["endpoints"]
-        else { throw expected }
-        let endpoints = list.compactMap(\.scalar?.string)
-        guard !endpoints.isEmpty, endpoints.count == list.count else { throw expected }
-        for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-            throw SettingsError("\(path): endpoints: \(endpoint) is not an http:// or https:// URL")
-        }
-        let ca = root["trusted-ca-file"]?.scalar?.string, cert = root["cert-file"]?.scalar?.string, key = root["key-file"]?.scalar?.string
-        var tls: EtcdTLSFiles?
-        if ca != nil || cert != nil || key != nil {
-            guard (cert == nil) == (key == nil) else {
-                throw SettingsError("\(path): cert-file and key-file go together: give both (mutual TLS) or neither")
-            }
-            for (field, file) in [("trusted-ca-file", ca), ("cert-file", cert), ("key-file", key)] {
-                if let file, !FileManager.default.isReadableFile(atPath: file) {
-                    throw SettingsError("\(path): \(field): \(file) cannot be read")
-                }
-            }
-            tls = EtcdTLSFiles(trustedCAFile: ca, certFile: cert, keyFile: key)
-        }
-        let username = root["username"]?.scalar?.string, password = root["password"]?.scalar?.string
-        guard (username == nil) == (password == nil) else {
-            throw SettingsError("\(path): username and password go together: give both (etcd's password authentication) or neither")
-        }
-        let credentials = username.map { EtcdCredentials(username: $0, password: password ?? "") }
-        return RemoteClusterConfig(name: name, endpoints: endpoints, tls: tls, credentials: credentials)
+    /// The files whose change must reconnect: the certificates and keys it names.
+    public var referencedFiles: [String] {
+        [tls?.trustedCAFile, tls?.certFile, tls?.keyFile].compactMap { $0 }
     }
 }
 
-/// The files of a `--clustermesh-config` folder, as last read.
+/// The files of a `--clustermesh-config` folder, as last read. As Cilium does, only regular
+/// files that contain `endpoints:` are cluster configs: a mounted `cilium-clustermesh` secret
+/// holds the certificates and keys beside them, which are ignored.
 public enum ClusterMeshDirectory {
+    /// A larger file is no cluster config (they are a few hundred bytes).
+    public static let maximumFileBytes = 1 << 20
+
     public struct File: Sendable {
         public var name: String
         /// The content, to notice a change.
         public var text: String
+        /// The content with the size and modification time of each certificate and key it names:
+        /// a rotated CA file reconnects too.
+        public var fingerprint: String
         var path: String
-        var unreadable: SettingsError?
 
         /// The parsed content: parsed when asked, since the folder is read every 250 ms and
         /// only changed files need it (a mesh may have 254 of them).
         public var config: Result<RemoteClusterConfig, SettingsError> {
-            if let unreadable { return .failure(unreadable) }
             return Result { () throws(SettingsError) in try RemoteClusterConfig.parse(file: name, text: text, path: path) }
         }
     }
 
-    /// Reads every file (hidden ones skipped, as Kubernetes' `..data` links are); a file that
-    /// does not parse is returned with its error so that the others still connect.
+    /// Reads every cluster config (hidden files skipped, as Kubernetes' `..data` links are;
+    /// files without `endpoints:` ignored); a file that does not parse is returned with its
+    /// error so that the others still connect.
     public static func scan(_ directory: String) throws(SettingsError) -> [File] {
         let names: [String]
         do {
@@ -94,10 +68,19 @@ public enum ClusterMeshDirectory {
             let path = (directory as NSString).appendingPathComponent(file)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                return File(name: file, text: "", path: path, unreadable: SettingsError("\(path) cannot be read as UTF-8 text"))
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size <= maximumFileBytes,
+                  let data = FileManager.default.contents(atPath: path), data.count <= maximumFileBytes,
+                  let text = String(data: data, encoding: .utf8), text.contains("endpoints:")
+            else { return nil }
+            let file = File(name: file, text: text, fingerprint: text, path: path)
+            guard case .success(let config) = file.config else { return file }
+            var fingerprinted = file
+            for referenced in config.referencedFiles {
+                let attributes = try? FileManager.default.attributesOfItem(atPath: referenced)
+                let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                fingerprinted.fingerprint += "\n\(referenced) \(attributes?[.size] as? Int ?? -1) \(modified)"
             }
-            return File(name: file, text: text, path: path)
+            return fingerprinted
         }
     }
 

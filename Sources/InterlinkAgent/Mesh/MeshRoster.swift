@@ -9,6 +9,7 @@ import InterlinkMesh
 actor MeshRoster {
     struct Entry {
         var endpoints: [String] = []
+        var warnings: [String] = []
         /// Why the file is not followed (or not as written): invalid, the local name, a taken ID.
         var problem: String?
         var id: ClusterID?
@@ -21,8 +22,9 @@ actor MeshRoster {
     private var entries: [String: Entry] = [:]
     private var idHolders: [ClusterID: ClusterName] = [:]
 
-    func configure(_ file: String, endpoints: [String]) {
+    func configure(_ file: String, endpoints: [String], warnings: [String] = []) {
         entries[file, default: Entry()].endpoints = endpoints
+        entries[file]?.warnings = warnings
         entries[file]?.problem = nil
     }
 
@@ -70,7 +72,9 @@ actor MeshRoster {
                 lastSyncAgeSeconds: report?.lastSync.map { max(0, now.timeIntervalSince($0)) },
                 services: report?.services ?? 0, backends: report?.backends ?? 0,
                 invalidEntries: report?.invalidEntries ?? 0, lastInvalid: report?.lastInvalid,
-                failures: entry.failures + (report?.failures ?? 0), lastError: report?.lastError ?? entry.lastError))
+                failures: entry.failures + (report?.failures ?? 0), lastError: report?.lastError ?? entry.lastError,
+                cached: report?.cached, canarySeen: report?.canarySeen, note: report?.note,
+                warnings: entry.warnings.isEmpty ? nil : entry.warnings))
         }
         return result
     }

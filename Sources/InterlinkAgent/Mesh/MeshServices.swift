@@ -7,7 +7,7 @@ import ServiceLifecycle
 
 /// Keeps this cluster's export in its kvstore up to date: a full sync at start (retried while
 /// the store is unreachable), one after every local health change, and a lease renewal every
-/// TTL/3.
+/// TTL/3, and `cilium/.heartbeat` every `heartbeatInterval`.
 struct MeshExport: Service {
     let exporter: ServiceExporter
     let reconciler: Reconciler
@@ -15,6 +15,7 @@ struct MeshExport: Service {
     let logger: Logger
     /// The outcome of the last write to this cluster's store, for `/v1/clusters`.
     let health: NIOLockedValueBox<StoreHealth>
+    var heartbeatInterval: Duration = .seconds(60)
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -22,6 +23,13 @@ struct MeshExport: Service {
                 tasks.addTask {
                     await syncUntilDone()
                     for await _ in changes { await syncUntilDone() }
+                }
+                tasks.addTask {
+                    while (try? await Task.sleep(for: heartbeatInterval)) != nil {
+                        do { try await exporter.heartbeat() } catch {
+                            logger.warning("heartbeat write failed", metadata: ["error": "\(error)"])
+                        }
+                    }
                 }
                 tasks.addTask {
                     let period = exporter.leaseTTL / 3
@@ -79,6 +87,7 @@ struct RemoteClusters: Service {
     let directory: String
     let localCluster: ClusterName
     let localID: ClusterID
+    var maxConnectedClusters: MaxConnectedClusters = .standard
     let cacheTTL: Duration?
     let reconciler: Reconciler
     let roster: MeshRoster
@@ -122,7 +131,7 @@ struct RemoteClusters: Service {
             await roster.remove(file)
             logger.info("disconnected from remote cluster; its backends are drained", metadata: ["cluster": "\(file)"])
         }
-        for file in files where followed[file.name]?.text != file.text {
+        for file in files where followed[file.name]?.text != file.fingerprint {
             let config: RemoteClusterConfig
             switch file.config {
             case .failure(let error):
@@ -138,14 +147,19 @@ struct RemoteClusters: Service {
                 await previous.task.value
                 logger.info("remote cluster file changed; reconnecting", metadata: ["cluster": "\(config.name)"])
             }
-            await roster.configure(file.name, endpoints: config.endpoints)
+            await roster.configure(file.name, endpoints: config.endpoints, warnings: config.unknownKeys.map { "unknown key '\($0)' ignored" })
+            if !config.unknownKeys.isEmpty {
+                logger.warning("remote cluster file has keys Interlink does not know; ignored", metadata: [
+                    "file": "\(file.name)", "keys": "\(config.unknownKeys.joined(separator: ","))",
+                ])
+            }
             guard config.name != localCluster else {
                 await roster.setProblem(file.name, "\(config.name) is this cluster's own name: remove \(directory)/\(file.name)")
                 logger.error("a remote cluster file has this cluster's own name; ignored", metadata: ["file": "\(file.name)"])
-                followed[file.name] = Followed(text: file.text, task: Task {})
+                followed[file.name] = Followed(text: file.fingerprint, task: Task {})
                 continue
             }
-            followed[file.name] = Followed(text: file.text, task: Task { await follow(config) })
+            followed[file.name] = Followed(text: file.fingerprint, task: Task { await follow(config) })
         }
     }
 
@@ -155,7 +169,7 @@ struct RemoteClusters: Service {
         do {
             // The connect timeout (2 s) finds a black-holed endpoint; the request timeout (5 s, the
             // default) leaves a loaded remote store time to answer a large list.
-            store = try EtcdClient(endpoints: config.endpoints, tls: config.tls, credentials: config.credentials)
+            store = try EtcdClient(endpoints: config.endpoints, tls: config.tls, credentials: config.credentials, hostAliases: config.hostAliases)
         } catch {
             await roster.setProblem(config.name.rawValue, "the cluster file of \(config.name) cannot be used: \(error)")
             return
@@ -163,14 +177,16 @@ struct RemoteClusters: Service {
         var delay = Duration.milliseconds(200)
         while !Task.isCancelled {
             do {
-                let id = try await RemoteClusterConfigReader.clusterID(of: config.name, in: store)
+                let id = try await RemoteClusterConfigReader.clusterID(of: config.name, in: store, localMaximum: maxConnectedClusters)
                 guard id != localID else {
                     throw RemoteClusterError("cluster \(config.name) has ID \(id), the ID of this cluster (\(localCluster)): IDs must be unique in the mesh")
                 }
                 if let holder = await roster.claim(id, for: config.name) {
                     throw RemoteClusterError("cluster \(config.name) has ID \(id), already used by connected cluster \(holder): IDs must be unique in the mesh; \(config.name) is not connected")
                 }
-                let watcher = RemoteClusterWatcher(cluster: config.name, clusterID: id, store: store, cacheTTL: cacheTTL, logger: logger) { cache in
+                let watcher = RemoteClusterWatcher(
+                    cluster: config.name, clusterID: id, maxConnectedClusters: maxConnectedClusters, store: store, cacheTTL: cacheTTL, logger: logger
+                ) { cache in
                     await reconciler.updateRemote(cache)
                 }
                 await roster.attach(config.name, watcher)
@@ -190,13 +206,10 @@ struct RemoteClusters: Service {
 }
 
 enum RemoteClusterConfigReader {
-    static func clusterID(of cluster: ClusterName, in store: EtcdClient) async throws -> ClusterID {
+    static func clusterID(of cluster: ClusterName, in store: EtcdClient, localMaximum: MaxConnectedClusters) async throws -> ClusterID {
         guard let value = try await store.range(KVStoreKeys.clusterConfig(cluster: cluster)).kvs.first?.value else {
             throw RemoteClusterError("cluster \(cluster) has not written \(KVStoreKeys.clusterConfig(cluster: cluster)) yet")
         }
-        guard let config = try? JSONDecoder().decode(ClusterConfig.self, from: Data(value)) else {
-            throw RemoteClusterError("cluster config of \(cluster) is not valid JSON")
-        }
-        return try ClusterID(config.id)
+        return try ClusterConfig.decodeValidated(value, cluster: cluster, localMaximum: localMaximum).id
     }
 }

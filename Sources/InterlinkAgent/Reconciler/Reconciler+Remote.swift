@@ -19,7 +19,7 @@ extension Reconciler {
 
     private func publishChanged(from old: [ServiceName: RemoteService], to new: [ServiceName: RemoteService], cluster remote: ClusterName, kind: String) {
         func count(_ entry: RemoteService?) -> Int {
-            guard let entry, entry.isGlobal, entry.isShared else { return 0 }
+            guard let entry, entry.isShared else { return 0 }
             return Set(entry.backends.values.flatMap { $0.map(\.endpoint) }).count
         }
         for service in services where old[service.spec.name] != new[service.spec.name] {

@@ -251,7 +251,7 @@ public actor Reconciler {
     /// global here, so that the API can say why they are not used; selection skips them).
     func remoteBackends(of service: LocalService, port: LocalService.Port) -> [Backend] {
         remotes.values.flatMap { cache -> [Backend] in
-            guard let remote = cache.services[service.spec.name], remote.isGlobal, remote.isShared else { return [] }
+            guard let remote = cache.services[service.spec.name], remote.isShared else { return [] }
             return remote.backends[port.port.name] ?? []
         }
     }

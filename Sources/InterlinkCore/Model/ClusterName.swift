@@ -24,15 +24,39 @@ public struct ClusterName: Hashable, Comparable, Sendable, CustomStringConvertib
     public static func < (lhs: ClusterName, rhs: ClusterName) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// The numeric ID of a cluster: 1 to 255, unique in the mesh; 0 is reserved.
-public struct ClusterID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt8
+/// How many clusters a mesh may connect, as Cilium's `--max-connected-clusters`: 255 (the
+/// default) or 511. It sets the cluster ID range, and every cluster of a mesh must use the same
+/// value (Cilium packs the cluster ID into its security identities).
+public struct MaxConnectedClusters: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int
+
+    public static let standard = MaxConnectedClusters(checked: 255)
+    public static let extended = MaxConnectedClusters(checked: 511)
 
     public init(_ value: Int) throws(InvalidValue) {
-        guard value >= 1, value <= 255 else {
-            throw InvalidValue(String(value), allowed: "a cluster ID from 1 to 255 (0 is reserved)")
+        guard value == 255 || value == 511 else {
+            throw InvalidValue(String(value), allowed: "255 or 511 (Cilium's --max-connected-clusters)")
         }
-        self.rawValue = UInt8(value)
+        rawValue = value
+    }
+
+    private init(checked value: Int) { rawValue = value }
+
+    public var description: String { String(rawValue) }
+}
+
+/// The numeric ID of a cluster: 1 to 255 (1 to 511 in a mesh of 511 clusters), unique in the
+/// mesh; 0 is reserved.
+public struct ClusterID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt16
+
+    public init(_ value: Int, maxConnectedClusters: MaxConnectedClusters = .standard) throws(InvalidValue) {
+        let limit = maxConnectedClusters.rawValue
+        guard value >= 1, value <= limit else {
+            let extended = limit == 255 ? "; IDs up to 511 need --max-connected-clusters 511 on every cluster of the mesh" : ""
+            throw InvalidValue(String(value), allowed: "a cluster ID from 1 to \(limit) (0 is reserved)\(extended)")
+        }
+        self.rawValue = UInt16(value)
     }
 
     public var description: String { String(rawValue) }

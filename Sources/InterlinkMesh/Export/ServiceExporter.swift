@@ -3,8 +3,10 @@ import InterlinkCore
 import Logging
 
 /// Publishes this cluster's global shared services to its own kvstore, as Cilium does:
-/// `cilium/cluster-config/<cluster>`, one `ClusterService` per service under a lease, and the
-/// synced canary once the first full upload is done.
+/// `cilium/cluster-config/<cluster>`, one `ClusterService` per service under a lease, the
+/// synced canaries a Cilium agent waits for once the first full upload is done (services, and
+/// the nodes, identities and IPs prefixes, which Interlink leaves empty), and
+/// `cilium/.heartbeat` (see `heartbeat()`).
 ///
 /// Several replicas of one cluster may export to the same store: entries are encoded
 /// deterministically (sorted keys), so replicas with the same view write identical values and
@@ -15,14 +17,19 @@ public actor ServiceExporter {
     public nonisolated let cluster: ClusterName
     public nonisolated let clusterID: ClusterID
     public nonisolated let leaseTTL: Duration
+    public nonisolated let maxConnectedClusters: MaxConnectedClusters
     private let store: any KVStore
     private let logger: Logger
     private var lease: Int64 = 0
     private var desired: [String: [UInt8]] = [:]
     private var canaryWritten = false
 
-    public init(store: any KVStore, cluster: ClusterName, clusterID: ClusterID, leaseTTL: Duration = .seconds(900), logger: Logger) {
+    public init(
+        store: any KVStore, cluster: ClusterName, clusterID: ClusterID, maxConnectedClusters: MaxConnectedClusters = .standard,
+        leaseTTL: Duration = .seconds(900), logger: Logger
+    ) {
         self.store = store
+        self.maxConnectedClusters = maxConnectedClusters
         self.cluster = cluster
         self.clusterID = clusterID
         self.leaseTTL = leaseTTL
@@ -63,10 +70,27 @@ public actor ServiceExporter {
         if lease == 0 { try await start() }
         try await reconcileStore()
         if !canaryWritten {
-            try await store.put(KVStoreKeys.syncedCanary(cluster: cluster), value: Array(ISO8601DateFormatter().string(from: Date()).utf8), lease: lease)
+            let now = Array(Self.timestamp().utf8)
+            for prefix in KVStoreKeys.canaryPrefixes {
+                try await store.put(KVStoreKeys.syncedCanary(cluster: cluster, prefix: prefix), value: now, lease: lease)
+            }
+            try await store.put(KVStoreKeys.heartbeat, value: now, lease: lease)
             canaryWritten = true
             logger.info("export complete", metadata: ["cluster": "\(cluster)", "services": "\(desired.count)"])
         }
+    }
+
+    /// Writes `cilium/.heartbeat` (the time, RFC 3339), under the export lease: call it every
+    /// minute, as Cilium's clustermesh-apiserver does. Before the first export it does nothing.
+    public func heartbeat() async throws {
+        guard lease != 0 else { return }
+        try await store.put(KVStoreKeys.heartbeat, value: Array(Self.timestamp().utf8), lease: lease)
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
     }
 
     /// Deletes this cluster's entries and revokes the lease (a clean shutdown or disconnect).
@@ -79,7 +103,8 @@ public actor ServiceExporter {
 
     private func start() async throws {
         lease = try await store.grantLease(ttl: max(1, Int(leaseTTL.components.seconds)))
-        let config = ClusterConfig(id: Int(clusterID.rawValue))
+        let config = ClusterConfig(id: Int(clusterID.rawValue), capabilities: .init(
+            syncedCanaries: true, maxConnectedClusters: maxConnectedClusters.rawValue, serviceExportsEnabled: false))
         try await store.put(KVStoreKeys.clusterConfig(cluster: cluster), value: try Self.encode(config), lease: lease)
     }
 

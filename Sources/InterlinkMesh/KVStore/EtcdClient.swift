@@ -39,13 +39,15 @@ public final class EtcdClient: Sendable {
 
     /// - Parameter endpoints: URLs such as `https://127.0.0.1:2379` (`http://` for plaintext).
     /// - Parameter pageSize: keys per page of a prefix read.
+    /// - Parameter hostAliases: host name → IPs to dial for it (Cilium's `cilium-host-aliases`).
     public init(
-        endpoints: [String], tls: EtcdTLSFiles? = nil, credentials: EtcdCredentials? = nil, requestTimeout: Duration = .seconds(5), pageSize: Int64 = 1000
+        endpoints: [String], tls: EtcdTLSFiles? = nil, credentials: EtcdCredentials? = nil, hostAliases: [String: [String]] = [:],
+        requestTimeout: Duration = .seconds(5), pageSize: Int64 = 1000
     ) throws {
         self.pageSize = max(1, pageSize)
         guard !endpoints.isEmpty else { throw KVStoreError.configuration("an etcd client needs at least one endpoint") }
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        connections = try self.endpoints.map { try EtcdConnection(endpoint: $0, tls: tls) }
+        connections = try self.endpoints.map { try EtcdConnection(endpoint: $0, tls: tls, hostAliases: hostAliases) }
         self.requestTimeout = requestTimeout
         self.credentials = credentials
     }

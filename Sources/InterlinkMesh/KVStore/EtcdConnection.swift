@@ -20,7 +20,9 @@ final class EtcdConnection: Sendable {
     static let explanationLifetime: Duration = .seconds(30)
 
     /// Parses `http://HOST:PORT` or `https://HOST:PORT` (HOST an IPv4, `[IPv6]` or DNS name).
-    init(endpoint: String, tls: EtcdTLSFiles?) throws {
+    /// A HOST in `hostAliases` is dialled at those IPs (Cilium's `cilium-host-aliases`), and
+    /// stays the TLS server name the store's certificate is checked against.
+    init(endpoint: String, tls: EtcdTLSFiles?, hostAliases: [String: [String]] = [:]) throws {
         self.endpoint = endpoint
         guard let url = URL(string: endpoint), let scheme = url.scheme, scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty
@@ -31,8 +33,12 @@ final class EtcdConnection: Sendable {
         let port = url.port ?? 2379
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         (self.host, self.port, self.tls) = (bare, port, tls)
+        let aliases = hostAliases[bare] ?? []
+        let aliasV4 = aliases.filter(IPv4Literal.matches), aliasV6 = aliases.filter { $0.contains(":") }
         let target: any ResolvableTarget =
-            if IPv4Literal.matches(bare) { .ipv4(host: bare, port: port) }
+            if !aliasV4.isEmpty { .ipv4(pairs: aliasV4.map { ($0, port) }) }
+            else if !aliasV6.isEmpty { .ipv6(pairs: aliasV6.map { ($0, port) }) }
+            else if IPv4Literal.matches(bare) { .ipv4(host: bare, port: port) }
             else if bare.contains(":") { .ipv6(host: bare, port: port) }
             else { .dns(host: bare, port: port) }
         let security: HTTP2ClientTransport.Posix.TransportSecurity
@@ -47,6 +53,7 @@ final class EtcdConnection: Sendable {
         let transport = try HTTP2ClientTransport.Posix(
             target: target, transportSecurity: security,
             config: .defaults { config in
+                if !aliases.isEmpty { config.http2.authority = "\(bare):\(port)" }
                 config.connection.keepalive = .init(time: .seconds(10), timeout: .seconds(5), allowWithoutCalls: true)
                 config.backoff = .init(initial: .milliseconds(100), max: .seconds(2), multiplier: 1.6, jitter: 0.2)
             })

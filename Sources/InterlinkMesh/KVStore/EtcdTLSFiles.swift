@@ -8,11 +8,15 @@ public struct EtcdTLSFiles: Hashable, Sendable {
     public var trustedCAFile: String?
     public var certFile: String?
     public var keyFile: String?
+    /// etcd's `insecure-skip-tls-verify`: the server's certificate is not checked (encrypted,
+    /// but anyone on the path can pose as the store). For tests only.
+    public var skipServerVerification: Bool
 
-    public init(trustedCAFile: String?, certFile: String?, keyFile: String?) {
+    public init(trustedCAFile: String?, certFile: String?, keyFile: String?, skipServerVerification: Bool = false) {
         self.trustedCAFile = trustedCAFile
         self.certFile = certFile
         self.keyFile = keyFile
+        self.skipServerVerification = skipServerVerification
     }
 
     public static let refreshInterval: Duration = .seconds(10)
@@ -20,8 +24,9 @@ public struct EtcdTLSFiles: Hashable, Sendable {
     /// The transport security of a connection, and the reloader to run while it is used (for
     /// a client certificate). Throws, naming the file, when one cannot be read or parsed.
     func transportSecurity() throws -> (HTTP2ClientTransport.Posix.TransportSecurity, TimedCertificateReloader?) {
-        let trust: (inout HTTP2ClientTransport.Posix.TransportSecurity.TLS) -> Void = { config in
+        let trust: (inout HTTP2ClientTransport.Posix.TransportSecurity.TLS) -> Void = { [skipServerVerification] config in
             if let trustedCAFile { config.trustRoots = .certificates([.file(path: trustedCAFile, format: .pem)]) }
+            if skipServerVerification { config.serverCertificateVerification = .noVerification }
         }
         guard let certFile, let keyFile else { return (.tls(configure: trust), nil) }
         do {

@@ -2,8 +2,10 @@ import Foundation
 import InterlinkCore
 import Logging
 
-/// Follows one remote cluster's kvstore: checks its cluster config, lists its services, then
-/// watches from the listed revision + 1. On any failure it keeps what it knows (unless told to
+/// Follows one remote cluster's kvstore: checks its cluster config, waits for its synced canary
+/// (when it advertises `syncedCanaries`: until then nothing known is pruned, so a store that
+/// restarted empty does not make its backends vanish), lists its services (under
+/// `cilium/cache/` for a KVStoreMesh cache), then watches from the listed revision + 1. On any failure it keeps what it knows (unless told to
 /// forget after `cacheTTL`), reconnects with capped exponential backoff and jitter, and resyncs:
 /// entries not listed again are dropped. A compacted watch re-lists.
 ///
@@ -19,6 +21,13 @@ public actor RemoteClusterWatcher {
         public var backends = 0
         public var invalidEntries = 0
         public var lastInvalid: String?
+        /// From the remote's cluster config: a KVStoreMesh cache, synced canaries used.
+        public var cached = false
+        public var syncedCanaries = false
+        /// Whether the services canary was seen on this connection (nil: the remote writes none).
+        public var canarySeen: Bool?
+        /// What the remote's capabilities mean for this cluster, such as exporting no services.
+        public var note: String?
     }
 
     /// The status with the cache's counts.
@@ -36,10 +45,13 @@ public actor RemoteClusterWatcher {
 
     public let cluster: ClusterName
     public let clusterID: ClusterID
+    private let maxConnectedClusters: MaxConnectedClusters
     private let store: EtcdClient
     private let cacheTTL: Duration?
     /// How often a followed store is read to check that it still answers.
     private let livenessInterval: Duration
+    /// How often a missing synced canary is looked for again.
+    private let canaryInterval: Duration
     private let logger: Logger
     private let onChange: @Sendable (RemoteServiceCache) async -> Void
     public private(set) var cache: RemoteServiceCache {
@@ -51,10 +63,13 @@ public actor RemoteClusterWatcher {
     public private(set) var status = Status()
 
     public init(
-        cluster: ClusterName, clusterID: ClusterID, store: EtcdClient, cacheTTL: Duration? = nil, livenessInterval: Duration = .seconds(5),
+        cluster: ClusterName, clusterID: ClusterID, maxConnectedClusters: MaxConnectedClusters = .standard, store: EtcdClient,
+        cacheTTL: Duration? = nil, livenessInterval: Duration = .seconds(5), canaryInterval: Duration = .milliseconds(500),
         logger: Logger, onChange: @escaping @Sendable (RemoteServiceCache) async -> Void
     ) {
         self.livenessInterval = livenessInterval
+        self.canaryInterval = canaryInterval
+        self.maxConnectedClusters = maxConnectedClusters
         self.cluster = cluster
         self.clusterID = clusterID
         self.store = store
@@ -95,18 +110,23 @@ public actor RemoteClusterWatcher {
         }
     }
 
-    /// One connection: check the config, list, then follow the watch until it fails.
+    /// One connection: check the config, wait for the canary, list, then follow the watch
+    /// until it fails.
     private func syncOnce(connected: () -> Void) async throws {
-        let config = try await store.range(KVStoreKeys.clusterConfig(cluster: cluster))
-        if let value = config.kvs.first?.value {
-            guard let parsed = try? JSONDecoder().decode(ClusterConfig.self, from: Data(value)) else {
-                throw RemoteClusterError("cluster config of \(cluster) is not valid JSON")
-            }
-            guard parsed.id == Int(clusterID.rawValue) else {
-                throw RemoteClusterError("cluster \(cluster) has ID \(parsed.id) in its store, but is configured with ID \(clusterID)")
-            }
+        let config = try await checkConfig()
+        let cached = config?.capabilities.cached ?? false
+        status.cached = cached
+        status.syncedCanaries = config?.capabilities.syncedCanaries ?? false
+        status.note = config.flatMap { $0.capabilities.exportsNoV1Services }.map { _ in
+            "exports no services in the v1 format (endpointSlicesExportMode: endpointslices-only): none of its backends can be used"
         }
-        let listed = try await store.range(KVStoreKeys.servicesPrefix(cluster: cluster), prefix: true)
+        status.canarySeen = status.syncedCanaries ? false : nil
+        if status.syncedCanaries {
+            try await waitForCanary(KVStoreKeys.syncedCanary(cluster: cluster, prefix: KVStoreKeys.servicesRoot(cached: cached)))
+            status.canarySeen = true
+        }
+        let prefix = KVStoreKeys.servicesPrefix(cluster: cluster, cached: cached)
+        let listed = try await store.range(prefix, prefix: true)
         guard listed.revision >= 0, listed.revision < Int64.max else {
             throw RemoteClusterError("the store of \(cluster) answered revision \(listed.revision), outside 0 to \(Int64.max - 1)")
         }
@@ -133,7 +153,7 @@ public actor RemoteClusterWatcher {
                     }
                 }
             }
-            tasks.addTask { try await self.follow(from: listed.revision + 1) }
+            tasks.addTask { try await self.follow(prefix: prefix, from: listed.revision + 1) }
             defer { tasks.cancelAll() }
             try await tasks.next()
         }
@@ -141,8 +161,8 @@ public actor RemoteClusterWatcher {
     }
 
     /// Applies the watch from `revision` until it fails.
-    private func follow(from revision: Int64) async throws {
-        for try await batch in store.watch(prefix: KVStoreKeys.servicesPrefix(cluster: cluster), startRevision: revision) {
+    private func follow(prefix: String, from revision: Int64) async throws {
+        for try await batch in store.watch(prefix: prefix, startRevision: revision) {
             guard !batch.events.isEmpty else { continue }
             for event in batch.events {
                 switch event {
@@ -154,6 +174,31 @@ public actor RemoteClusterWatcher {
             await onChange(cache)
         }
         throw RemoteClusterError("watch of \(cluster) ended")
+    }
+
+    /// The remote's cluster config, checked (ID, `maxConnectedClusters`); nil when it wrote
+    /// none (Cilium before 1.13 did not: no canaries then).
+    private func checkConfig() async throws -> ClusterConfig? {
+        guard let value = try await store.range(KVStoreKeys.clusterConfig(cluster: cluster)).kvs.first?.value else { return nil }
+        let (config, id) = try ClusterConfig.decodeValidated(value, cluster: cluster, localMaximum: maxConnectedClusters)
+        guard id == clusterID else {
+            throw RemoteClusterError("cluster \(cluster) has ID \(id) in its store, but is configured with ID \(clusterID)")
+        }
+        return config
+    }
+
+    /// Returns once `key` exists, reading it every `canaryInterval`; what is cached stays
+    /// meanwhile. The store must keep answering (liveness as for the watch).
+    private func waitForCanary(_ key: String) async throws {
+        var logged = false
+        while try await store.range(key).kvs.isEmpty {
+            if !logged {
+                logger.info("waiting for the remote's synced canary before using its services", metadata: ["cluster": "\(cluster)", "key": "\(key)"])
+                logged = true
+            }
+            status.lastError = "waiting for \(key): the remote has not finished uploading its services"
+            try await Task.sleep(for: canaryInterval)
+        }
     }
 
     /// Caches one entry; an invalid one is logged once, naming the key and the reason.

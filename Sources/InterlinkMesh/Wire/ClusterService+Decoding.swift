@@ -1,38 +1,50 @@
 extension ClusterService {
     enum CodingKeys: String, CodingKey {
-        case cluster, namespace, name, frontends, backends, hostnames, labels, selector, includeExternal, shared, clusterID
+        case cluster, namespace, name, frontends, backends, hostnames, zones, labels, selector, includeExternal, shared, clusterID
     }
 
-    /// A key of a JSON object whose keys are data (addresses, port names).
-    struct DataKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    /// Walks the address maps with keyed containers rather than through the generic
+    /// Go's `encoding/json` rules (see `GoJSONFields`): Cilium's own test data leaves out
+    /// `includeExternal`, older exporters leave out `hostnames` and `zones`, and a nil Go map is
+    /// `null`. Walks the address maps with keyed containers rather than through the generic
     /// `Dictionary: Decodable`, which instantiates type metadata for every nested map: a remote
     /// cluster syncing 100 services of 20 backends each spent most of its time there.
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        cluster = try container.decode(String.self, forKey: .cluster)
-        namespace = try container.decode(String.self, forKey: .namespace)
-        name = try container.decode(String.self, forKey: .name)
-        frontends = try Self.decodePortMap(container, .frontends)
-        backends = try Self.decodePortMap(container, .backends)
-        hostnames = try Self.decodeStrings(container, .hostnames)
-        labels = try Self.decodeStrings(container, .labels)
-        selector = try Self.decodeStrings(container, .selector)
-        includeExternal = try container.decode(Bool.self, forKey: .includeExternal)
-        shared = try container.decode(Bool.self, forKey: .shared)
-        clusterID = try container.decode(UInt32.self, forKey: .clusterID)
+        let fields = try GoJSONFields(decoder)
+        cluster = try fields.string("cluster")
+        namespace = try fields.string("namespace")
+        name = try fields.string("name")
+        frontends = try Self.decodePortMap(fields.object("frontends"))
+        backends = try Self.decodePortMap(fields.object("backends"))
+        hostnames = try fields.strings("hostnames")
+        zones = try Self.decodeZones(fields.object("zones"))
+        labels = try fields.strings("labels")
+        selector = try fields.strings("selector")
+        includeExternal = try fields.bool("includeExternal")
+        shared = try fields.bool("shared")
+        clusterID = UInt32(try fields.number("clusterID", in: 0...Int(UInt32.max)))
     }
 
-    /// Go encodes a nil map as `null`; Cilium omits nothing here, but a missing map is empty too.
-    private static func decodePortMap(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> PortMap {
-        guard container.contains(key), try !container.decodeNil(forKey: key) else { return [:] }
-        let addresses = try container.nestedContainer(keyedBy: DataKey.self, forKey: key)
+    /// What Cilium's `json.Marshal` writes: every field, but `hostnames` and `zones` only when
+    /// not empty (`omitempty`).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(cluster, forKey: .cluster)
+        try container.encode(namespace, forKey: .namespace)
+        try container.encode(name, forKey: .name)
+        try container.encode(frontends, forKey: .frontends)
+        try container.encode(backends, forKey: .backends)
+        if let hostnames, !hostnames.isEmpty { try container.encode(hostnames, forKey: .hostnames) }
+        if let zones, !zones.isEmpty { try container.encode(zones, forKey: .zones) }
+        try container.encode(labels ?? [:], forKey: .labels)
+        try container.encode(selector ?? [:], forKey: .selector)
+        try container.encode(includeExternal, forKey: .includeExternal)
+        try container.encode(shared, forKey: .shared)
+        try container.encode(clusterID, forKey: .clusterID)
+    }
+
+    private static func decodePortMap(_ object: GoJSONFields?) throws -> PortMap {
+        guard let object else { return [:] }
+        let addresses = object.container
         var map: PortMap = [:]
         map.reserveCapacity(addresses.allKeys.count)
         for address in addresses.allKeys {
@@ -40,27 +52,46 @@ extension ClusterService {
                 map[address.stringValue] = [:]
                 continue
             }
-            let ports = try addresses.nestedContainer(keyedBy: DataKey.self, forKey: address)
+            let ports = try addresses.nestedContainer(keyedBy: GoJSONFields.Key.self, forKey: address)
             var byName: [String: PortAddress] = [:]
-            for port in ports.allKeys {
-                let fields = try ports.nestedContainer(keyedBy: PortAddress.CodingKeys.self, forKey: port)
-                // Read wide and checked here: the decoder's own overflow error names no field.
-                let number = try fields.decode(Int.self, forKey: .port)
-                guard let portNumber = UInt16(exactly: number) else {
-                    throw DecodingError.dataCorruptedError(forKey: .port, in: fields, debugDescription: "\(number) is not a port (0-65535)")
-                }
-                byName[port.stringValue] = PortAddress(proto: try fields.decode(String.self, forKey: .proto), port: portNumber)
+            // Go's PortConfiguration holds pointers: a `null` port is a nil entry, which Cilium
+            // skips; so do we.
+            for port in ports.allKeys where try !ports.decodeNil(forKey: port) {
+                byName[port.stringValue] = try ports.decode(PortAddress.self, forKey: port)
             }
             map[address.stringValue] = byName
         }
         return map
     }
 
-    private static func decodeStrings(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [String: String]? {
-        guard container.contains(key), try !container.decodeNil(forKey: key) else { return nil }
-        let object = try container.nestedContainer(keyedBy: DataKey.self, forKey: key)
-        var strings: [String: String] = [:]
-        for entry in object.allKeys { strings[entry.stringValue] = try object.decode(String.self, forKey: entry) }
-        return strings
+    private static func decodeZones(_ object: GoJSONFields?) throws -> [String: BackendZone]? {
+        guard let object else { return nil }
+        var zones: [String: BackendZone] = [:]
+        for address in object.container.allKeys where try !object.container.decodeNil(forKey: address) {
+            zones[address.stringValue] = try object.container.decode(BackendZone.self, forKey: address)
+        }
+        return zones
+    }
+}
+
+extension ClusterService.BackendZone {
+    public init(from decoder: any Decoder) throws {
+        let fields = try GoJSONFields(decoder)
+        zone = try fields.string("zone")
+        forZones = try fields.decode([ForZone].self, "forZones") ?? []
+    }
+}
+
+extension ClusterService.BackendZone.ForZone {
+    public init(from decoder: any Decoder) throws {
+        name = try GoJSONFields(decoder).string("name")
+    }
+}
+
+extension ClusterService.PortAddress {
+    public init(from decoder: any Decoder) throws {
+        let fields = try GoJSONFields(decoder)
+        proto = try fields.string("Protocol")
+        port = UInt16(try fields.number("Port", in: 0...Int(UInt16.max)))
     }
 }

@@ -12,17 +12,19 @@ extension ClusterService {
         var frontends: PortMap = [:]
         var backends: PortMap = [:]
         var hostnames: [String: String] = [:]
+        var zones: [String: BackendZone] = [:]
         for port in service.ports {
             frontends[spec.clusterIP.description, default: [:]][port.port.name] = PortAddress(port: port.port.port)
             for backend in port.backends where backend.state != .maintenance && isHealthy(backend.endpoint) {
                 let ip = backend.endpoint.ip.description
                 backends[ip, default: [:]][port.port.name] = PortAddress(port: backend.endpoint.port)
                 if let hostname = backend.hostname { hostnames[ip] = hostname }
+                if let zone = backend.zone { zones[ip] = BackendZone(zone: zone) }
             }
         }
         return ClusterService(
             cluster: cluster.rawValue, namespace: spec.name.namespace, name: spec.name.name,
-            frontends: frontends, backends: backends, hostnames: hostnames, labels: [:], selector: [:],
+            frontends: frontends, backends: backends, hostnames: hostnames, zones: zones, labels: [:], selector: [:],
             includeExternal: true, shared: true, clusterID: UInt32(clusterID.rawValue))
     }
 }

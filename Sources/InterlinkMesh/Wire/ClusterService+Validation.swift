@@ -8,8 +8,10 @@ extension ClusterService {
     public static let maximumBackends = 10_000
 
     /// Decodes a value read under `key` from the store of `cluster` (ID `clusterID`) and checks
-    /// it: valid JSON of this shape, the `cluster` field naming that cluster, namespace and name
-    /// equal to the key's, the cluster ID, every IP and port. Non-TCP ports are left out.
+    /// it as Cilium does: JSON read by Go's rules, the `cluster` field naming that cluster,
+    /// namespace and name equal to the key's, the cluster ID, every frontend and backend key an
+    /// IP without zone; then every port. Non-TCP ports are left out. Whether the entry is used
+    /// is decided by `shared` and the local Service, not by `includeExternal`.
     public static func decodeValidated(
         _ value: [UInt8], key: String, cluster: ClusterName, clusterID: ClusterID
     ) throws(InvalidRemoteEntry) -> RemoteService {
@@ -22,6 +24,9 @@ extension ClusterService {
             entry = try JSONDecoder().decode(ClusterService.self, from: Data(value))
         } catch {
             throw invalid("not a ClusterService JSON value: \(Self.describe(error))")
+        }
+        for (field, value) in [("cluster", entry.cluster), ("namespace", entry.namespace), ("name", entry.name)] where value.isEmpty {
+            throw invalid("field '\(field)' is missing or empty (Cilium refuses it too: \(field) is unset)")
         }
         guard entry.cluster == cluster.rawValue, parsedKey.cluster == cluster.rawValue else {
             throw invalid("names cluster '\(entry.cluster)' under the key of '\(parsedKey.cluster)', but was read from cluster \(cluster)")
@@ -36,19 +41,30 @@ extension ClusterService {
         guard listed <= maximumBackends else {
             throw invalid("lists \(listed) backends, more than the limit of \(maximumBackends) per service")
         }
+        for address in entry.frontends.keys.sorted() {
+            if let problem = Self.addressProblem(address) { throw invalid("frontends key '\(address)' \(problem)") }
+        }
         var backends: [String: [Backend]] = [:]
         for (ipText, ports) in entry.backends.sorted(by: { $0.key < $1.key }) {
-            guard let ip = IPAddress(ipText) else { throw invalid("backend address '\(ipText)' is not an IP address") }
-            for (portName, address) in ports where address.proto.uppercased() == "TCP" {
-                guard address.port > 0 else { throw invalid("backend \(ipText) port '\(portName)' is 0") }
+            if let problem = Self.addressProblem(ipText) { throw invalid("backends key '\(ipText)' \(problem)") }
+            guard let ip = IPAddress(ipText) else { continue }
+            for (portName, address) in ports.sorted(by: { $0.key < $1.key }) where address.proto.uppercased() == "TCP" {
+                guard address.port > 0 else { throw invalid("backends key '\(ipText)' port '\(portName)' has port 0") }
                 let backend = Backend(
                     endpoint: SocketEndpoint(ip: ip, port: address.port), cluster: cluster, state: .active,
-                    hostname: entry.hostnames?[ipText])
+                    zone: entry.zones?[ipText].flatMap { $0.zone.isEmpty ? nil : $0.zone }, hostname: entry.hostnames?[ipText])
                 backends[portName, default: []].append(backend)
             }
         }
         return RemoteService(
             cluster: cluster, name: parsedKey.name, isGlobal: entry.includeExternal, isShared: entry.shared, backends: backends)
+    }
+
+    /// Why a frontend or backend key is not an address Cilium accepts (`netip.ParseAddr`, and
+    /// no IPv6 zone), or nil.
+    static func addressProblem(_ text: String) -> String? {
+        if text.contains("%") { return "has an IPv6 zone suffix, which Cilium does not accept: write the address alone" }
+        return IPAddress(text) == nil ? "is not an IP address" : nil
     }
 
     static func describe(_ error: Error) -> String {

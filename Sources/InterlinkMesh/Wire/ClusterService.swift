@@ -4,7 +4,9 @@ import InterlinkCore
 /// `cilium/state/services/v1/<cluster>/<namespace>/<name>`.
 ///
 /// STABLE API: the field names and shapes are Cilium's (`pkg/clustermesh/store`); change nothing
-/// incompatibly. Decode with `decodeValidated`, which checks the entry against its key and its
+/// incompatibly. Decoding follows Go's `encoding/json` as Cilium reads it (missing fields are
+/// zero, names match case-insensitively, unknown fields are ignored); encoding writes what
+/// Cilium writes (`hostnames` and `zones` left out when empty). Decode with `decodeValidated`, which checks the entry against its key and its
 /// cluster before anything reaches the model.
 public struct ClusterService: Codable, Hashable, Sendable {
     /// A port as Cilium's `L4Addr` encodes it (Go field names, capitalised).
@@ -23,6 +25,23 @@ public struct ClusterService: Codable, Hashable, Sendable {
         }
     }
 
+    /// Where a backend runs and which zones should use it (Cilium 1.19's `BackendZone`, from
+    /// the EndpointSlice's `zone` and `hints.forZones`).
+    public struct BackendZone: Codable, Hashable, Sendable {
+        public struct ForZone: Codable, Hashable, Sendable {
+            public var name: String
+            public init(name: String) { self.name = name }
+        }
+
+        public var zone: String
+        public var forZones: [ForZone]
+
+        public init(zone: String, forZones: [ForZone] = []) {
+            self.zone = zone
+            self.forZones = forZones
+        }
+    }
+
     /// IP address → port name → port.
     public typealias PortMap = [String: [String: PortAddress]]
 
@@ -31,7 +50,10 @@ public struct ClusterService: Codable, Hashable, Sendable {
     public var name: String
     public var frontends: PortMap
     public var backends: PortMap
+    /// Backend IP → host name (omitted when empty).
     public var hostnames: [String: String]?
+    /// Backend IP → zone (omitted when empty).
+    public var zones: [String: BackendZone]?
     public var labels: [String: String]?
     public var selector: [String: String]?
     /// Cilium's name for "global".
@@ -41,7 +63,7 @@ public struct ClusterService: Codable, Hashable, Sendable {
 
     public init(
         cluster: String, namespace: String, name: String, frontends: PortMap, backends: PortMap,
-        hostnames: [String: String]? = [:], labels: [String: String]? = [:], selector: [String: String]? = [:],
+        hostnames: [String: String]? = nil, zones: [String: BackendZone]? = nil, labels: [String: String]? = [:], selector: [String: String]? = [:],
         includeExternal: Bool, shared: Bool, clusterID: UInt32
     ) {
         self.cluster = cluster
@@ -50,6 +72,7 @@ public struct ClusterService: Codable, Hashable, Sendable {
         self.frontends = frontends
         self.backends = backends
         self.hostnames = hostnames
+        self.zones = zones
         self.labels = labels
         self.selector = selector
         self.includeExternal = includeExternal
