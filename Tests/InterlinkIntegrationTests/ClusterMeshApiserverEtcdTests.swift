@@ -13,13 +13,15 @@ import Testing
     "needs etcd, etcdctl and openssl (apt-get install -y etcd-server etcd-client openssl; .ci/run does it)"))
 struct ClusterMeshApiserverEtcdTests {
     /// The users, roles and permissions, made with etcdctl as an operator would, then auth enabled.
-    static func configureAuth(_ etcdctl: Etcdctl) throws {
+    /// (`cilium/cache/` too: a KVStoreMesh cache is read the same way.)
+    static func configureAuth(_ etcdctl: Etcdctl, cluster: String = "east") throws {
         try etcdctl.succeed(["user", "add", "root", "--no-password"])
         try etcdctl.succeed(["user", "grant-role", "root", "root"])
         try etcdctl.succeed(["role", "add", "remote"])
         try etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/state/"])
-        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "cilium/cluster-config/east"])
-        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/synced/east/"])
+        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/cache/"])
+        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "cilium/cluster-config/\(cluster)"])
+        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/synced/\(cluster)/"])
         try etcdctl.succeed(["role", "grant-permission", "remote", "read", "cilium/.heartbeat"])
         try etcdctl.succeed(["user", "add", "remote", "--no-password"])
         try etcdctl.succeed(["user", "grant-role", "remote", "remote"])

@@ -176,10 +176,14 @@ public actor RemoteClusterWatcher {
         throw RemoteClusterError("watch of \(cluster) ended")
     }
 
-    /// The remote's cluster config, checked (ID, `maxConnectedClusters`); nil when it wrote
-    /// none (Cilium before 1.13 did not: no canaries then).
+    /// The remote's cluster config, checked (ID, `maxConnectedClusters`). A missing one is a
+    /// failure, retried with what is cached kept: a store that restarted empty has none until
+    /// its writer is back, and listing it then would drop every backend.
     private func checkConfig() async throws -> ClusterConfig? {
-        guard let value = try await store.range(KVStoreKeys.clusterConfig(cluster: cluster)).kvs.first?.value else { return nil }
+        let key = KVStoreKeys.clusterConfig(cluster: cluster)
+        guard let value = try await store.range(key).kvs.first?.value else {
+            throw RemoteClusterError("cluster \(cluster) has no \(key) (its store is new or was emptied): waiting for it")
+        }
         let (config, id) = try ClusterConfig.decodeValidated(value, cluster: cluster, localMaximum: maxConnectedClusters)
         guard id == clusterID else {
             throw RemoteClusterError("cluster \(cluster) has ID \(id) in its store, but is configured with ID \(clusterID)")

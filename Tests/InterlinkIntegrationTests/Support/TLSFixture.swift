@@ -27,7 +27,7 @@ struct TLSFixture: Sendable {
         try Self.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=interlink-test-ca",
                           "-keyout", "\(dir)/ca-key.pem", "-out", "\(dir)/ca.pem"])
         let clients = (["client"] + users).map { ($0, "extendedKeyUsage=clientAuth") }
-        for (name, extensions) in [("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth")] + clients {
+        for (name, extensions) in [("server", "subjectAltName=IP:127.0.0.1,DNS:*.mesh.cilium.io\nextendedKeyUsage=serverAuth,clientAuth")] + clients {
             try Self.openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(name)", "-keyout", "\(dir)/\(name)-key.pem", "-out", "\(dir)/\(name).csr"])
             try extensions.write(toFile: "\(dir)/\(name).ext", atomically: true, encoding: .utf8)
             try Self.openssl(["x509", "-req", "-in", "\(dir)/\(name).csr", "-CA", "\(dir)/ca.pem", "-CAkey", "\(dir)/ca-key.pem",

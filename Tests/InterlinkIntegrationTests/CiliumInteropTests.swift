@@ -1,0 +1,137 @@
+import Foundation
+import InterlinkAgent
+import InterlinkCore
+import Testing
+
+/// An Interlink cluster and a Cilium cluster as one mesh. "cluster1" is a Cilium cluster as
+/// its clustermesh-apiserver serves it: a real etcd with mutual TLS, `--client-cert-auth`,
+/// etcd auth and the read-only user `remote`, holding exactly what Cilium writes there (cluster
+/// config, the four synced canaries, the heartbeat, ClusterService entries in Cilium's own
+/// shape) and two real backends. East is an Interlink agent whose `--clustermesh-config` is
+/// laid out like Cilium's mounted `cilium-clustermesh` secret: the config file beside its
+/// certificate and key files, the endpoint `https://cluster1.mesh.cilium.io:PORT` resolved by
+/// `cilium-host-aliases`.
+@Suite(.serialized, .enabled(if: EtcdServer.isAvailable && TLSFixture.isAvailable && Etcdctl.isAvailable,
+    "needs etcd, etcdctl and openssl (apt-get install -y etcd-server etcd-client openssl; .ci/run does it)"))
+struct CiliumInteropTests {
+    static let ciliumSubnet = 126
+    static let servicePort: UInt16 = 8126
+
+    /// The ClusterService JSON Cilium's exporter writes (`globalnamespace-services.txtar`'s shape).
+    static func exporterEntry(backends: [String], port: UInt16) -> String {
+        let map = backends.map { #""\#($0)":{"tcp":{"Protocol":"TCP","Port":\#(port)}}"# }.joined(separator: ",")
+        return #"{"cluster":"cluster1","namespace":"default","name":"spread","frontends":{"127.0.126.10":{"tcp":{"Protocol":"TCP","Port":8126}}},"backends":{\#(map)},"labels":{},"selector":{"app":"spread"},"includeExternal":true,"shared":true,"clusterID":7}"#
+    }
+
+    /// What a Cilium cluster's store holds, written as root with etcdctl; the services canary
+    /// only when `canary`.
+    static func writeCiliumState(_ root: Etcdctl, cached: Bool, entry: String?, canary: Bool) throws {
+        let config = #"{"id":7,"capabilities":{"syncedCanaries":true,"maxConnectedClusters":255,"serviceExportsEnabled":false\#(cached ? #","cached":true"# : "")}}"#
+        try root.succeed(["put", "cilium/cluster-config/cluster1", config])
+        let state = cached ? "cilium/cache" : "cilium/state"
+        let now = ISO8601DateFormatter().string(from: Date())
+        try root.succeed(["put", "cilium/.heartbeat", now])
+        for prefix in ["nodes/v1", "identities/v1", "ip/v1"] { try root.succeed(["put", "cilium/synced/cluster1/\(state)/\(prefix)", now]) }
+        if let entry { try root.succeed(["put", "\(state)/services/v1/cluster1/default/spread", entry]) }
+        if canary { try root.succeed(["put", "cilium/synced/cluster1/\(state)/services/v1", now]) }
+    }
+
+    /// East's cluster file and the certificates beside it, as the secret mounts them.
+    static func writeSecretFolder(_ folder: URL, tls: TLSFixture, port: UInt16) throws {
+        let remote = tls.files(of: "remote")
+        for (source, name) in [(tls.caCert, "cluster1.etcd-client-ca.crt"), (remote.certFile!, "cluster1.etcd-client.crt"), (remote.keyFile!, "cluster1.etcd-client.key")] {
+            try FileManager.default.copyItem(atPath: source, toPath: folder.appendingPathComponent(name).path)
+        }
+        try """
+            endpoints:
+            - https://cluster1.mesh.cilium.io:\(port)
+            trusted-ca-file: \(folder.path)/cluster1.etcd-client-ca.crt
+            key-file: \(folder.path)/cluster1.etcd-client.key
+            cert-file: \(folder.path)/cluster1.etcd-client.crt
+            cilium-host-aliases:
+            - hostname: cluster1.mesh.cilium.io
+              ips:
+                - 127.0.0.1
+            """.write(to: folder.appendingPathComponent("cluster1"), atomically: true, encoding: .utf8)
+    }
+
+    @Test("east (affinity local) follows a Cilium cluster's store, waits for its canary, fails over to its backends and back with no failed connection, and keeps them while that store restarts empty",
+          arguments: [false, true])
+    func followsCiliumCluster(cached: Bool) async throws {
+        let tls = try TLSFixture(users: ["root", "remote"])
+        defer { tls.remove() }
+        var etcd = try await EtcdServer(tls: tls)
+        let backendPort = try await freePort()
+        var ciliumBackends: [TestBackend] = []
+        for index in 1...2 {
+            ciliumBackends.append(try await TestBackend.start(
+                name: "cluster1-b\(index)", at: SocketEndpoint("127.0.\(Self.ciliumSubnet).1\(index):\(backendPort)")!))
+        }
+        let east = try await MeshCluster(name: "east", id: 1, subnet: 127, kind: .embedded, backendPort: backendPort)
+        func stopAll() async -> Int32? {
+            let status = await east.shutdown()
+            for backend in ciliumBackends { await backend.stop() }
+            etcd.stop()
+            return status
+        }
+        do {
+            try ClusterMeshApiserverEtcdTests.configureAuth(Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles), cluster: "cluster1")
+            let root = Etcdctl(endpoint: etcd.clientURL, files: tls.files(of: "root"))
+            let backends = (1...2).map { "127.0.\(Self.ciliumSubnet).1\($0)" }
+            try Self.writeCiliumState(root, cached: cached, entry: Self.exporterEntry(backends: backends, port: backendPort), canary: false)
+
+            try east.addService("spread", port: Self.servicePort, annotations: ClusterMeshEndToEndTests.global.merging(["service.cilium.io/affinity": "local"]) { $1 })
+            try Self.writeSecretFolder(east.meshDir, tls: tls, port: etcd.clientPort)
+            try east.startAgent()
+            #expect(await east.waitHealthy())
+            var seen: ClustersDocument.Remote?
+            func remote() async -> ClustersDocument.Remote? {
+                seen = try? await east.clusters().remotes.first { $0.name == "cluster1" }
+                return seen
+            }
+
+            // Entries are there, the canary is not: nothing is used yet.
+            #expect(await waitUntil(.seconds(15)) { await remote()?.canarySeen == false }, "waits for the canary: \(String(describing: seen))")
+            #expect(await remote().map { $0.backends == 0 && ($0.lastError ?? "").contains("waiting for cilium/synced/cluster1/") } == true)
+            try root.succeed(["put", "cilium/synced/cluster1/\(cached ? "cilium/cache" : "cilium/state")/services/v1", "2026-12-03T00:00:00Z"])
+            #expect(await waitUntil(.seconds(10)) { await remote().map { $0.connected && $0.canarySeen == true && $0.backends == 2 && $0.id == 7 } ?? false },
+                    "\(String(describing: seen))")
+            #expect(await remote()?.cached == cached)
+            #expect(await east.localBackendsUp(within: .seconds(5)))
+            let frontend = east.frontend(Self.servicePort)
+            #expect(MeshCluster.clusters(of: try await tallyBackends(frontend, 40)) == ["east"], "affinity local: east while it is healthy")
+
+            // East's backends die: every connection still succeeds, on the Cilium cluster's.
+            await east.stopBackends()
+            let failover = await hammer(frontend, for: ClusterMeshEndToEndTests.failoverBound)
+            #expect(failover.failures == 0, "failed connections during the failover: \(failover)")
+            let after = try await tallyBackends(frontend, 40)
+            #expect(MeshCluster.clusters(of: after) == ["cluster1"], "\(after)")
+            try await east.startBackends()
+            let failback = await hammer(frontend, for: .seconds(2))
+            #expect(failback.failures == 0, "failed connections during the failback: \(failback)")
+            #expect(await waitUntil(.seconds(5)) { (try? await tallyBackends(frontend, 20)).map { MeshCluster.clusters(of: $0) == ["east"] } ?? false })
+            print("cilium-interop cached=\(cached): failover \(failover.tally) failures \(failover.failures); failback \(failback.tally) failures \(failback.failures)")
+
+            // Cilium's store restarts empty: its canary is gone, so east keeps what it had...
+            let (clientPort, peerPort) = (etcd.clientPort, etcd.peerPort)
+            etcd.stop()
+            etcd = try await EtcdServer(clientPort: clientPort, peerPort: peerPort, tls: tls)
+            try ClusterMeshApiserverEtcdTests.configureAuth(Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles), cluster: "cluster1")
+            let restarted = Etcdctl(endpoint: etcd.clientURL, files: tls.files(of: "root"))
+            try Self.writeCiliumState(restarted, cached: cached, entry: nil, canary: false)
+            #expect(await waitUntil(.seconds(20)) { await remote()?.canarySeen == false }, "\(String(describing: seen))")
+            try await Task.sleep(for: .seconds(1))
+            #expect(await remote()?.backends == 2, "cluster1's backends are kept until its canary says the upload is complete")
+            // ... until the upload is complete again, with one backend now.
+            let bare = #"{"name":"spread","namespace":"default","shared":true,"cluster":"cluster1","clusterID":7,"backends":{"\#(backends[0])":{"tcp":{"Protocol":"TCP","Port":\#(backendPort)}}}}"#
+            try Self.writeCiliumState(restarted, cached: cached, entry: bare, canary: true)
+            #expect(await waitUntil(.seconds(10)) { await remote().map { $0.canarySeen == true && $0.backends == 1 } ?? false },
+                    "\(String(describing: seen))")
+        } catch {
+            _ = await stopAll()
+            throw error
+        }
+        #expect(await stopAll() == 0, "east stops cleanly")
+    }
+}
