@@ -1,5 +1,6 @@
 import Foundation
 import InterlinkCore
+import InterlinkMesh
 import Testing
 
 /// etcd's own client against an agent's store over mutual TLS, as a user would run it, with the
@@ -12,7 +13,7 @@ struct EtcdctlTests {
 
     /// East's agent on 127.0.76.1 with the service `default/echo` (global), its store served
     /// with `--mesh-tls-dir` from `interlink certs issue`.
-    static func startAgent() async throws -> (MeshCluster, URL) {
+    static func startAgent(_ extraArguments: [String] = []) async throws -> (MeshCluster, URL) {
         let cluster = try await MeshCluster(name: "east", id: 1, subnet: 76, kind: .embedded, backendPort: try await freePort())
         let certificates = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-certs-\(UUID().uuidString)")
         try cluster.issueCertificates(in: certificates)
@@ -21,6 +22,7 @@ struct EtcdctlTests {
             try cluster.handOverToNobody()
             cluster.launcher = InterlinkProcess.unprivileged
         }
+        cluster.extraArguments = extraArguments
         try cluster.startAgent()
         guard await cluster.waitHealthy() else {
             await cluster.shutdown()
@@ -68,6 +70,51 @@ struct EtcdctlTests {
             anonymous.keyFile = nil
             let refused = try anonymous.run(["get", Self.serviceKey])
             #expect(refused.status != 0 && refused.stdout.isEmpty, "no client certificate, no answer: \(refused)")
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+        #expect(await cluster.shutdown() == 0)
+    }
+
+    @Test("what a Cilium agent reads, as CN remote: the cluster config, the four synced canaries, the export in Cilium's shape, and a heartbeat that advances")
+    func ciliumAgentView() async throws {
+        let (cluster, dir) = try await Self.startAgent(["--kvstore-heartbeat-interval", "1s"])
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let remote = Etcdctl(endpoint: cluster.storeURL, certificates: dir)
+        do {
+            let wanted = [
+                "cilium/.heartbeat", "cilium/cluster-config/east",
+                "cilium/synced/east/cilium/state/identities/v1", "cilium/synced/east/cilium/state/ip/v1",
+                "cilium/synced/east/cilium/state/nodes/v1", "cilium/synced/east/cilium/state/services/v1", Self.serviceKey,
+            ]
+            var keys: [String] = []
+            #expect(await waitUntil(.seconds(10)) {
+                keys = ((try? remote.run(["get", "--prefix", "cilium/", "--keys-only"]))?.stdout ?? "").split(separator: "\n").map(String.init)
+                return Set(wanted).isSubset(of: keys)
+            }, "get --prefix cilium/ --keys-only as remote: \(keys)")
+            print("cilium-agent-view keys: \(keys.joined(separator: " "))")
+            let config = try remote.succeed(["get", "cilium/cluster-config/east", "--print-value-only"])
+            #expect(config.trimmingCharacters(in: .whitespacesAndNewlines)
+                == #"{"capabilities":{"maxConnectedClusters":255,"serviceExportsEnabled":false,"syncedCanaries":true},"id":1}"#, "\(config)")
+            let entry = try remote.succeed(["get", Self.serviceKey, "--print-value-only"])
+            let fields = try #require(try JSONSerialization.jsonObject(with: Data(entry.utf8)) as? [String: Any])
+            #expect(Set(fields.keys) == ["cluster", "namespace", "name", "frontends", "backends", "labels", "selector", "includeExternal", "shared", "clusterID"],
+                    "Cilium's ClusterService fields, hostnames and zones left out when empty: \(entry)")
+            #expect(entry.contains(#""tcp":{"Port":8076,"Protocol":"TCP"}"#), "Cilium's L4Addr: \(entry)")
+            let decoded = try ClusterService.decodeValidated(
+                Array(entry.utf8), key: Self.serviceKey, cluster: try ClusterName("east"), clusterID: try ClusterID(1))
+            #expect(decoded.backends["tcp"]?.count == 2)
+
+            let parser = ISO8601DateFormatter()
+            parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            func heartbeat() throws -> Date? {
+                parser.date(from: try remote.succeed(["get", "cilium/.heartbeat", "--print-value-only"]).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            let first = try #require(try heartbeat(), "the heartbeat is an RFC 3339 time")
+            try await Task.sleep(for: .milliseconds(2500))
+            let second = try #require(try heartbeat())
+            #expect(second > first, "the heartbeat advances: \(first) then \(second)")
         } catch {
             await cluster.shutdown()
             throw error
