@@ -12,6 +12,8 @@ final class EtcdConnection: Sendable {
     private let reloader: TimedCertificateReloader?
     private let running = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let host: String
+    /// The `cilium-host-aliases` IP dialled for `host`, if any.
+    private let dialHost: String?
     private let port: Int
     private let tls: EtcdTLSFiles?
     /// The last TLS failure explained (its text, the explanation, when), so that retries do
@@ -34,6 +36,7 @@ final class EtcdConnection: Sendable {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         (self.host, self.port, self.tls) = (bare, port, tls)
         let aliases = hostAliases[bare] ?? []
+        dialHost = aliases.first
         let aliasV4 = aliases.filter(IPv4Literal.matches), aliasV6 = aliases.filter { $0.contains(":") }
         let target: any ResolvableTarget =
             if !aliasV4.isEmpty { .ipv4(pairs: aliasV4.map { ($0, port) }) }
@@ -86,7 +89,7 @@ final class EtcdConnection: Sendable {
         if let last = explained.withLockedValue({ $0 }), last.failure == failure, now - last.at < Self.explanationLifetime {
             return last.explanation
         }
-        let explanation = await TLSDiagnosis.explain(failure, endpoint: endpoint, host: host, port: port, tls: tls) ?? failure
+        let explanation = await TLSDiagnosis.explain(failure, endpoint: endpoint, host: host, dialHost: dialHost, port: port, tls: tls) ?? failure
         explained.withLockedValue { $0 = (failure, explanation, now) }
         return explanation
     }

@@ -14,7 +14,10 @@ import X509
 /// certificate file is checked.
 enum TLSDiagnosis {
     /// The explanation of `failure` (the transport's error text), or nil if it is not a TLS one.
-    static func explain(_ failure: String, endpoint: String, host: String, port: Int, tls: EtcdTLSFiles?, now: Date = Date()) async -> String? {
+    /// `dialHost` is where the store is reached when it is not `host` (a `cilium-host-aliases` IP).
+    static func explain(
+        _ failure: String, endpoint: String, host: String, dialHost: String? = nil, port: Int, tls: EtcdTLSFiles?, now: Date = Date()
+    ) async -> String? {
         let ownCertificate = tls?.certFile.map { "cert-file \($0)" } ?? "no client certificate"
         if failure.contains("CERTIFICATE_REQUIRED") {
             return "TLS handshake with \(endpoint) failed: the store requires a client certificate and this cluster file gives none; "
@@ -30,7 +33,7 @@ enum TLSDiagnosis {
         }
         guard failure.contains("CERTIFICATE_VERIFY_FAILED") || failure.contains("failedToValidateHostname") else { return nil }
         let problem: String
-        if let chain = try? await fetchCertificate(host: host, port: port) {
+        if let chain = try? await fetchCertificate(host: host, dialHost: dialHost ?? host, port: port) {
             problem = serverCertificateProblem(chain, host: host, tls: tls, now: now)
         } else {
             problem = "its certificate could not be verified against \(tls?.trustedCAFile.map { "trusted-ca-file \($0)" } ?? "the system's CAs")"
@@ -92,25 +95,32 @@ enum TLSDiagnosis {
 
     /// The store's certificate, fetched without verifying it (to tell why verification failed):
     /// the verification callback takes it, whatever the rest of the handshake does.
-    static func fetchCertificate(host: String, port: Int) async throws -> Certificate {
+    static func fetchCertificate(host: String, dialHost: String, port: Int) async throws -> Certificate {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = .none
         let context = try NIOSSLContext(configuration: configuration)
         let serverName = IPv4Literal.matches(host) || host.contains(":") ? nil : host
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let received = loop.makePromise(of: NIOSSLCertificate.self)
-        let channel = try await ClientBootstrap(group: loop)
-            .connectTimeout(.seconds(3))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let handler = try NIOSSLClientHandler(context: context, serverHostname: serverName) { chain, verified in
-                        if let first = chain.first { received.succeed(first) }
-                        verified.succeed(.certificateVerified)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: loop)
+                .connectTimeout(.seconds(3))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = try NIOSSLClientHandler(context: context, serverHostname: serverName) { chain, verified in
+                            if let first = chain.first { received.succeed(first) }
+                            verified.succeed(.certificateVerified)
+                        }
+                        try channel.pipeline.syncOperations.addHandler(handler)
                     }
-                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
-            }
-            .connect(host: host, port: port).get()
+                .connect(host: dialHost, port: port).get()
+        } catch {
+            // Never leave the promise unfulfilled (NIO traps on a leaked promise).
+            received.fail(error)
+            throw error
+        }
         channel.closeFuture.whenComplete { _ in received.fail(NIOSSLError.noCertificateToValidate) }
         loop.scheduleTask(in: .seconds(3)) { received.fail(NIOSSLError.handshakeFailed(.unknownError([]))) }
         defer { channel.close(promise: nil) }
