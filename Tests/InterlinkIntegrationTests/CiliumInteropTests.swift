@@ -134,4 +134,85 @@ struct CiliumInteropTests {
         }
         #expect(await stopAll() == 0, "east stops cleanly")
     }
+
+    @Test("a Cilium-style folder: files without endpoints: are ignored, a bad file is reported and retried, never fatal; a rotated CA file reconnects; a peer of another maxConnectedClusters is refused; an endpointslices-only peer is reported")
+    func capabilitiesAndFolder() async throws {
+        let tls = try TLSFixture()
+        let stranger = try TLSFixture()
+        defer { tls.remove(); stranger.remove() }
+        let etcd = try await EtcdServer(tls: tls)
+        let east = try await MeshCluster(name: "east", id: 1, subnet: 127, kind: .embedded, backendPort: try await freePort())
+        func stopAll() async -> Int32? {
+            let status = await east.shutdown()
+            etcd.stop()
+            return status
+        }
+        do {
+            let root = Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles)
+            try root.succeed(["put", "cilium/cluster-config/big511", #"{"id":8,"capabilities":{"syncedCanaries":true,"maxConnectedClusters":511}}"#])
+            try root.succeed(["put", "cilium/cluster-config/slices", #"{"id":5,"capabilities":{"syncedCanaries":true,"maxConnectedClusters":255,"serviceExportsEnabled":false,"endpointSlicesExportMode":"endpointslices-only"}}"#])
+            try root.succeed(["put", "cilium/cluster-config/rotated", #"{"id":6,"capabilities":{"syncedCanaries":true}}"#])
+            try root.succeed(["put", "cilium/cluster-config/broken", #"{"id":9}"#])
+            for cluster in ["slices", "rotated"] { try root.succeed(["put", "cilium/synced/\(cluster)/cilium/state/services/v1", "now"]) }
+
+            let folder = east.meshDir
+            func clusterFile(_ host: String, ca: String) -> String {
+                """
+                endpoints:
+                - https://\(host):\(etcd.clientPort)
+                trusted-ca-file: \(ca)
+                cert-file: \(tls.clientCert)
+                key-file: \(tls.clientKey)
+                cilium-host-aliases:
+                - hostname: \(host)
+                  ips: [127.0.0.1]
+                """
+            }
+            try clusterFile("big511.mesh.cilium.io", ca: tls.caCert).write(to: folder.appendingPathComponent("big511"), atomically: true, encoding: .utf8)
+            try clusterFile("slices.mesh.cilium.io", ca: tls.caCert).write(to: folder.appendingPathComponent("slices"), atomically: true, encoding: .utf8)
+            let rotatedCA = folder.appendingPathComponent("rotated.etcd-client-ca.crt")
+            try FileManager.default.copyItem(atPath: stranger.caCert, toPath: rotatedCA.path)
+            try clusterFile("rotated.mesh.cilium.io", ca: rotatedCA.path).write(to: folder.appendingPathComponent("rotated"), atomically: true, encoding: .utf8)
+            try "endpoints: [not a url]\n".write(to: folder.appendingPathComponent("broken"), atomically: true, encoding: .utf8)
+            try "This folder is the cilium-clustermesh secret.\n".write(to: folder.appendingPathComponent("README"), atomically: true, encoding: .utf8)
+            try FileManager.default.copyItem(atPath: tls.clientKey, toPath: folder.appendingPathComponent("big511.etcd-client.key").path)
+
+            try east.addService("spread", port: Self.servicePort, annotations: ClusterMeshEndToEndTests.global)
+            try east.startAgent()
+            #expect(await east.waitHealthy(), "a bad file in the folder does not stop the agent: \(String((east.log?.text ?? "").suffix(6000)))")
+            var remotes: [String: ClustersDocument.Remote] = [:]
+            func refresh() async -> [String: ClustersDocument.Remote] {
+                remotes = Dictionary(uniqueKeysWithValues: ((try? await east.clusters().remotes) ?? []).map { ($0.name, $0) })
+                return remotes
+            }
+            #expect(await waitUntil(.seconds(15)) {
+                let now = await refresh()
+                return (now["big511"]?.lastError ?? "").contains("has maxConnectedClusters 511, this cluster 255")
+                    && now["slices"]?.connected == true && now["broken"]?.problem != nil && now["rotated"]?.lastError != nil
+            }, "\(remotes) \(east.log?.text ?? "")")
+            #expect(remotes.keys.sorted() == ["big511", "broken", "rotated", "slices"], "README and the key file are no cluster configs")
+            #expect(remotes["big511"]?.connected == false)
+            #expect(remotes["slices"]?.note?.contains("exports no services in the v1 format") == true, "\(String(describing: remotes["slices"]))")
+            #expect(remotes["broken"]?.problem?.contains("broken: endpoints: not a url is not an http:// or https:// URL") == true, "\(String(describing: remotes["broken"]))")
+            #expect(remotes["rotated"]?.connected == false, "signed by another CA: \(String(describing: remotes["rotated"]))")
+            #expect(remotes["rotated"]?.lastError?.contains("TLS handshake with https://rotated.mesh.cilium.io:\(etcd.clientPort) failed") == true,
+                    "the failure is explained, with the host name the certificate must match: \(String(describing: remotes["rotated"]?.lastError))")
+
+            // The CA file is replaced (a rotation, the cluster file untouched): east reconnects.
+            try FileManager.default.removeItem(at: rotatedCA)
+            try FileManager.default.copyItem(atPath: tls.caCert, toPath: rotatedCA.path)
+            // The bad file is fixed: it is picked up without a restart.
+            try clusterFile("broken.mesh.cilium.io", ca: tls.caCert).write(to: folder.appendingPathComponent("broken"), atomically: true, encoding: .utf8)
+            #expect(await waitUntil(.seconds(15)) {
+                let now = await refresh()
+                return now["rotated"]?.connected == true && now["broken"]?.connected == true && now["broken"]?.problem == nil
+            }, "\(remotes)")
+            let status = try Mesh.interlink(["status", "--api", east.apiURL])
+            #expect(status.contains("slices: exports no services in the v1 format") && status.contains("CANARY"), "\(status)")
+        } catch {
+            _ = await stopAll()
+            throw error
+        }
+        #expect(await stopAll() == 0, "east stops cleanly")
+    }
 }

@@ -105,12 +105,14 @@ struct RemoteClusters: Service {
 
     private func followDirectory() async {
         var followed: [String: Followed] = [:]
+        /// Invalid files as last reported (name → fingerprint): reported once per content.
+        var rejected: [String: String] = [:]
         var lastScanError: String?
         while !Task.isCancelled {
             do {
                 let files = try ClusterMeshDirectory.scan(directory)
                 lastScanError = nil
-                await apply(files, to: &followed)
+                await apply(files, to: &followed, rejected: &rejected)
             } catch {
                 if lastScanError != error.description { logger.error("cannot read the cluster mesh folder", metadata: ["error": "\(error)"]) }
                 lastScanError = error.description
@@ -121,8 +123,12 @@ struct RemoteClusters: Service {
         for entry in followed.values { await entry.task.value }
     }
 
-    private func apply(_ files: [ClusterMeshDirectory.File], to followed: inout [String: Followed]) async {
+    private func apply(_ files: [ClusterMeshDirectory.File], to followed: inout [String: Followed], rejected: inout [String: String]) async {
         let present = Set(files.map(\.name))
+        for file in rejected.keys where !present.contains(file) {
+            rejected[file] = nil
+            if followed[file] == nil { await roster.remove(file) }
+        }
         for (file, entry) in followed where !present.contains(file) {
             entry.task.cancel()
             await entry.task.value
@@ -131,16 +137,18 @@ struct RemoteClusters: Service {
             await roster.remove(file)
             logger.info("disconnected from remote cluster; its backends are drained", metadata: ["cluster": "\(file)"])
         }
-        for file in files where followed[file.name]?.text != file.fingerprint {
+        for file in files where followed[file.name]?.text != file.fingerprint && rejected[file.name] != file.fingerprint {
             let config: RemoteClusterConfig
             switch file.config {
             case .failure(let error):
+                rejected[file.name] = file.fingerprint
                 let kept = followed[file.name] != nil ? " (still using the previous content)" : ""
                 await roster.setProblem(file.name, error.description + kept)
                 logger.error("invalid remote cluster file\(kept)", metadata: ["error": "\(error)"])
                 continue
             case .success(let parsed):
                 config = parsed
+                rejected[file.name] = nil
             }
             if let previous = followed.removeValue(forKey: file.name) {
                 previous.task.cancel()
