@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON object read the way Go's `encoding/json` fills a struct, which is how Cilium reads
 /// every value Interlink exchanges with it: a field matches a key of the same name or, failing
 /// that, one equal to it case-insensitively; a missing key or `null` leaves the field's zero
@@ -12,7 +14,6 @@ struct GoJSONFields {
     }
 
     let container: KeyedDecodingContainer<Key>
-    private let folded: [String: Key]
 
     init(_ decoder: any Decoder) throws {
         self.init(try decoder.container(keyedBy: Key.self))
@@ -20,15 +21,14 @@ struct GoJSONFields {
 
     init(_ container: KeyedDecodingContainer<Key>) {
         self.container = container
-        var folded: [String: Key] = [:]
-        for key in container.allKeys { folded[key.stringValue.lowercased()] = folded[key.stringValue.lowercased()] ?? key }
-        self.folded = folded
     }
 
-    /// The key a Go field named `name` reads, if the object has one that is not `null`.
+    /// The key a Go field named `name` reads, if the object has one that is not `null`. The
+    /// exact name is looked up first (what Cilium writes); only a miss scans for another case.
     func key(_ name: String) throws -> Key? {
         let exact = Key(stringValue: name)
-        let key = container.contains(exact) ? exact : folded[name.lowercased()]
+        let key = container.contains(exact)
+            ? exact : container.allKeys.first { $0.stringValue.caseInsensitiveCompare(name) == .orderedSame }
         guard let key, try !container.decodeNil(forKey: key) else { return nil }
         return key
     }
