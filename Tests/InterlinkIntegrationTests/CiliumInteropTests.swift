@@ -193,6 +193,7 @@ struct CiliumInteropTests {
             #expect(remotes.keys.sorted() == ["big511", "broken", "rotated", "slices"], "README and the key file are no cluster configs")
             #expect(remotes["big511"]?.connected == false)
             #expect(remotes["slices"]?.note?.contains("exports no services in the v1 format") == true, "\(String(describing: remotes["slices"]))")
+            #expect(remotes["rotated"]?.note == nil && remotes["big511"]?.note == nil, "only the endpointslices-only peer has the note")
             #expect(remotes["broken"]?.problem?.contains("broken: endpoints: not a url is not an http:// or https:// URL") == true, "\(String(describing: remotes["broken"]))")
             #expect(remotes["rotated"]?.connected == false, "signed by another CA: \(String(describing: remotes["rotated"]))")
             #expect(remotes["rotated"]?.lastError?.contains("TLS handshake with https://rotated.mesh.cilium.io:\(etcd.clientPort) failed") == true,
@@ -207,8 +208,10 @@ struct CiliumInteropTests {
                 let now = await refresh()
                 return now["rotated"]?.connected == true && now["broken"]?.connected == true && now["broken"]?.problem == nil
             }, "\(remotes)")
+            #expect(remotes["rotated"]?.note == nil && remotes["rotated"]?.canarySeen == true)
             let status = try Mesh.interlink(["status", "--api", east.apiURL])
             #expect(status.contains("slices: exports no services in the v1 format") && status.contains("CANARY"), "\(status)")
+            #expect(!status.contains("rotated: "), "no note for a plain peer: \(status)")
         } catch {
             _ = await stopAll()
             throw error

@@ -117,9 +117,8 @@ public actor RemoteClusterWatcher {
         let cached = config?.capabilities.cached ?? false
         status.cached = cached
         status.syncedCanaries = config?.capabilities.syncedCanaries ?? false
-        status.note = config.flatMap { $0.capabilities.exportsNoV1Services }.map { _ in
-            "exports no services in the v1 format (endpointSlicesExportMode: endpointslices-only): none of its backends can be used"
-        }
+        status.note = config?.capabilities.exportsNoV1Services == true
+            ? "exports no services in the v1 format (endpointSlicesExportMode: endpointslices-only): none of its backends can be used" : nil
         status.canarySeen = status.syncedCanaries ? false : nil
         if status.syncedCanaries {
             try await waitForCanary(KVStoreKeys.syncedCanary(cluster: cluster, prefix: KVStoreKeys.servicesRoot(cached: cached)))
