@@ -42,9 +42,6 @@ public enum ClusterMeshDirectory {
         public var name: String
         /// The content, to notice a change.
         public var text: String
-        /// The content with the size and modification time of each certificate and key it names:
-        /// a rotated CA file reconnects too.
-        public var fingerprint: String
         var path: String
 
         /// The parsed content: parsed when asked, since the folder is read every 250 ms and
@@ -68,20 +65,25 @@ public enum ClusterMeshDirectory {
             let path = (directory as NSString).appendingPathComponent(file)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
-            guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size <= maximumFileBytes,
+            // Kubernetes mounts a secret's files as links into `..data/`: look through them.
+            let resolved = (path as NSString).resolvingSymlinksInPath
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.size] as? Int, size <= maximumFileBytes,
                   let data = FileManager.default.contents(atPath: path), data.count <= maximumFileBytes,
                   let text = String(data: data, encoding: .utf8), text.contains("endpoints:")
             else { return nil }
-            let file = File(name: file, text: text, fingerprint: text, path: path)
-            guard case .success(let config) = file.config else { return file }
-            var fingerprinted = file
-            for referenced in config.referencedFiles {
-                let attributes = try? FileManager.default.attributesOfItem(atPath: referenced)
-                let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-                fingerprinted.fingerprint += "\n\(referenced) \(attributes?[.size] as? Int ?? -1) \(modified)"
-            }
-            return fingerprinted
+            return File(name: file, text: text, path: path)
         }
+    }
+
+    /// The size, modification time and link target of each file: a rotated certificate, key or
+    /// CA changes it (Kubernetes swaps `..data` to a new folder on rotation).
+    public static func stamp(of paths: [String]) -> String {
+        paths.map { path in
+            let target = (path as NSString).resolvingSymlinksInPath
+            let attributes = try? FileManager.default.attributesOfItem(atPath: target)
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\(target) \(attributes?[.size] as? Int ?? -1) \(modified)"
+        }.joined(separator: "\n")
     }
 
     /// Writes the file of one remote cluster (atomically: a watcher never sees half a file).

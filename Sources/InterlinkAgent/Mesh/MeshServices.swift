@@ -96,8 +96,24 @@ struct RemoteClusters: Service {
 
     private struct Followed {
         var text: String
+        /// The certificate, key and CA files the content names, and their stamp when connecting.
+        var referenced: [String] = []
+        var stamp = ""
         var task: Task<Void, Never>
+
+        func isCurrent(_ file: ClusterMeshDirectory.File) -> Bool {
+            text == file.text && ClusterMeshDirectory.stamp(of: referenced) == stamp
+        }
     }
+
+    /// An invalid file as last reported: parsed again when it changes, or every few seconds
+    /// (a certificate it names may appear), and logged again only when the problem changes.
+    private struct Rejected {
+        var text: String
+        var problem: String
+        var at: ContinuousClock.Instant
+    }
+    static let rejectedRetry: Duration = .seconds(5)
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await followDirectory() }
@@ -105,8 +121,7 @@ struct RemoteClusters: Service {
 
     private func followDirectory() async {
         var followed: [String: Followed] = [:]
-        /// Invalid files as last reported (name → fingerprint): reported once per content.
-        var rejected: [String: String] = [:]
+        var rejected: [String: Rejected] = [:]
         var lastScanError: String?
         while !Task.isCancelled {
             do {
@@ -123,7 +138,7 @@ struct RemoteClusters: Service {
         for entry in followed.values { await entry.task.value }
     }
 
-    private func apply(_ files: [ClusterMeshDirectory.File], to followed: inout [String: Followed], rejected: inout [String: String]) async {
+    private func apply(_ files: [ClusterMeshDirectory.File], to followed: inout [String: Followed], rejected: inout [String: Rejected]) async {
         let present = Set(files.map(\.name))
         for file in rejected.keys where !present.contains(file) {
             rejected[file] = nil
@@ -137,14 +152,19 @@ struct RemoteClusters: Service {
             await roster.remove(file)
             logger.info("disconnected from remote cluster; its backends are drained", metadata: ["cluster": "\(file)"])
         }
-        for file in files where followed[file.name]?.text != file.fingerprint && rejected[file.name] != file.fingerprint {
+        let now = ContinuousClock.now
+        for file in files where !(followed[file.name]?.isCurrent(file) ?? false) {
+            if let last = rejected[file.name], last.text == file.text, now - last.at < Self.rejectedRetry { continue }
             let config: RemoteClusterConfig
             switch file.config {
             case .failure(let error):
-                rejected[file.name] = file.fingerprint
                 let kept = followed[file.name] != nil ? " (still using the previous content)" : ""
-                await roster.setProblem(file.name, error.description + kept)
-                logger.error("invalid remote cluster file\(kept)", metadata: ["error": "\(error)"])
+                let problem = error.description + kept
+                if rejected[file.name]?.problem != problem {
+                    await roster.setProblem(file.name, problem)
+                    logger.error("invalid remote cluster file\(kept)", metadata: ["error": "\(error)"])
+                }
+                rejected[file.name] = Rejected(text: file.text, problem: problem, at: now)
                 continue
             case .success(let parsed):
                 config = parsed
@@ -164,10 +184,12 @@ struct RemoteClusters: Service {
             guard config.name != localCluster else {
                 await roster.setProblem(file.name, "\(config.name) is this cluster's own name: remove \(directory)/\(file.name)")
                 logger.error("a remote cluster file has this cluster's own name; ignored", metadata: ["file": "\(file.name)"])
-                followed[file.name] = Followed(text: file.fingerprint, task: Task {})
+                followed[file.name] = Followed(text: file.text, task: Task {})
                 continue
             }
-            followed[file.name] = Followed(text: file.fingerprint, task: Task { await follow(config) })
+            followed[file.name] = Followed(
+                text: file.text, referenced: config.referencedFiles, stamp: ClusterMeshDirectory.stamp(of: config.referencedFiles),
+                task: Task { await follow(config) })
         }
     }
 
