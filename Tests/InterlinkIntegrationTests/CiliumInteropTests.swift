@@ -170,8 +170,14 @@ struct CiliumInteropTests {
             }
             try clusterFile("big511.mesh.cilium.io", ca: tls.caCert).write(to: folder.appendingPathComponent("big511"), atomically: true, encoding: .utf8)
             try clusterFile("slices.mesh.cilium.io", ca: tls.caCert).write(to: folder.appendingPathComponent("slices"), atomically: true, encoding: .utf8)
+            // As Kubernetes mounts a secret: the file is a link into `..data`, itself a link to a
+            // timestamped folder that a rotation replaces.
             let rotatedCA = folder.appendingPathComponent("rotated.etcd-client-ca.crt")
-            try FileManager.default.copyItem(atPath: stranger.caCert, toPath: rotatedCA.path)
+            let fileManager = FileManager.default
+            try fileManager.createDirectory(at: folder.appendingPathComponent("..2026_12_03_1"), withIntermediateDirectories: true)
+            try fileManager.copyItem(atPath: stranger.caCert, toPath: folder.appendingPathComponent("..2026_12_03_1/rotated.etcd-client-ca.crt").path)
+            try fileManager.createSymbolicLink(atPath: folder.appendingPathComponent("..data").path, withDestinationPath: "..2026_12_03_1")
+            try fileManager.createSymbolicLink(atPath: rotatedCA.path, withDestinationPath: "..data/rotated.etcd-client-ca.crt")
             try clusterFile("rotated.mesh.cilium.io", ca: rotatedCA.path).write(to: folder.appendingPathComponent("rotated"), atomically: true, encoding: .utf8)
             try "endpoints: [not a url]\n".write(to: folder.appendingPathComponent("broken"), atomically: true, encoding: .utf8)
             try "This folder is the cilium-clustermesh secret.\n".write(to: folder.appendingPathComponent("README"), atomically: true, encoding: .utf8)
@@ -199,9 +205,12 @@ struct CiliumInteropTests {
             #expect(remotes["rotated"]?.lastError?.contains("TLS handshake with https://rotated.mesh.cilium.io:\(etcd.clientPort) failed") == true,
                     "the failure is explained, with the host name the certificate must match: \(String(describing: remotes["rotated"]?.lastError))")
 
-            // The CA file is replaced (a rotation, the cluster file untouched): east reconnects.
-            try FileManager.default.removeItem(at: rotatedCA)
-            try FileManager.default.copyItem(atPath: tls.caCert, toPath: rotatedCA.path)
+            // The CA is rotated as Kubernetes does it (the cluster file untouched): a new folder,
+            // then `..data` swapped to it with one rename. East reconnects.
+            try fileManager.createDirectory(at: folder.appendingPathComponent("..2026_12_03_2"), withIntermediateDirectories: true)
+            try fileManager.copyItem(atPath: tls.caCert, toPath: folder.appendingPathComponent("..2026_12_03_2/rotated.etcd-client-ca.crt").path)
+            try fileManager.createSymbolicLink(atPath: folder.appendingPathComponent("..data_tmp").path, withDestinationPath: "..2026_12_03_2")
+            #expect(rename(folder.appendingPathComponent("..data_tmp").path, folder.appendingPathComponent("..data").path) == 0)
             // The bad file is fixed: it is picked up without a restart.
             try clusterFile("broken.mesh.cilium.io", ca: tls.caCert).write(to: folder.appendingPathComponent("broken"), atomically: true, encoding: .utf8)
             #expect(await waitUntil(.seconds(15)) {

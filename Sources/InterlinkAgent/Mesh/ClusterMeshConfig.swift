@@ -66,7 +66,7 @@ public enum ClusterMeshDirectory {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
             // Kubernetes mounts a secret's files as links into `..data/`: look through them.
-            let resolved = (path as NSString).resolvingSymlinksInPath
+            let resolved = resolvedPath(path)
             guard let size = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.size] as? Int, size <= maximumFileBytes,
                   let data = FileManager.default.contents(atPath: path), data.count <= maximumFileBytes,
                   let text = String(data: data, encoding: .utf8), text.contains("endpoints:")
@@ -79,11 +79,18 @@ public enum ClusterMeshDirectory {
     /// CA changes it (Kubernetes swaps `..data` to a new folder on rotation).
     public static func stamp(of paths: [String]) -> String {
         paths.map { path in
-            let target = (path as NSString).resolvingSymlinksInPath
+            let target = resolvedPath(path)
             let attributes = try? FileManager.default.attributesOfItem(atPath: target)
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             return "\(target) \(attributes?[.size] as? Int ?? -1) \(modified)"
         }.joined(separator: "\n")
+    }
+
+    /// `path` with every link resolved (`realpath(3)`), or `path` when it does not resolve.
+    static func resolvedPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Writes the file of one remote cluster (atomically: a watcher never sees half a file).
