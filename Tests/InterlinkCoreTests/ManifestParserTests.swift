@@ -34,6 +34,7 @@ struct ManifestParserTests {
         endpoints:
           - addresses: [10.0.0.1]
             zone: a
+            hints: {forZones: [{name: a}, {name: b}]}
           - addresses: [10.0.0.2]
             conditions: {ready: false, serving: true, terminating: true}
           - addresses: [10.0.0.3]
@@ -66,6 +67,7 @@ struct ManifestParserTests {
         #expect(echo.ports[1].backends.map(\.endpoint.port) == [9091, 9091, 9091])
         #expect(echo.ports[0].backends.map(\.state) == [.active, .terminating, .maintenance])
         #expect(echo.ports[0].backends[0].zone == "a")
+        #expect(echo.ports[0].backends[0].forZones == ["a", "b"], "hints.forZones are kept")
     }
 
     @Test("defaults: namespace default, targetPort = port, health check tcp 2s/1s/2/3, affinity none, random")

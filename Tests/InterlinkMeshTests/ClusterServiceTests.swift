@@ -61,6 +61,9 @@ struct ClusterServiceTests {
         BadEntry(name: "not a service key", json: ciliumJSON, key: "cilium/state/services/v1/west/echo", reason: "not a service key"),
         BadEntry(name: "port not a number", json: ciliumJSON.replacingOccurrences(of: #""Port":8080"#, with: #""Port":"8080""#),
                  reason: "field 'backends.10.0.0.2.http.Port' has the wrong type"),
+        BadEntry(name: "more forZones than Kubernetes allows",
+                 json: ciliumJSON.replacingOccurrences(of: #""labels":{}"#, with: #""zones":{"10.0.0.2":{"zone":"a","forZones":[{"name":"1"},{"name":"2"},{"name":"3"},{"name":"4"},{"name":"5"},{"name":"6"},{"name":"7"},{"name":"8"},{"name":"9"}]}},"labels":{}"#),
+                 reason: "zones key '10.0.0.2' lists 9 forZones: Kubernetes allows at most 8"),
         BadEntry(name: "port out of range", json: ciliumJSON.replacingOccurrences(of: #""Port":8080"#, with: #""Port":70000"#),
                  reason: "field 'backends.10.0.0.2.http.Port'"),
     ]
@@ -120,6 +123,7 @@ struct ClusterServiceTests {
         let json = Self.ciliumJSON.replacingOccurrences(of: #""labels":{}"#, with: #""hostnames":{"10.0.0.2":"echo-0"},"zones":{"10.0.0.2":{"zone":"eu-west-1a","forZones":[{"name":"eu-west-1a"},{"name":"eu-west-1b"}]}},"labels":{}"#)
         let backend = try #require(try Self.decode(json).backends["http"]?.first)
         #expect(backend.zone == "eu-west-1a" && backend.hostname == "echo-0")
+        #expect(backend.forZones == ["eu-west-1a", "eu-west-1b"])
         let entry = try JSONDecoder().decode(ClusterService.self, from: Data(json.utf8))
         #expect(entry.zones?["10.0.0.2"]?.forZones.map(\.name) == ["eu-west-1a", "eu-west-1b"])
         let encoded = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)

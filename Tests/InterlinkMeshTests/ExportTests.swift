@@ -20,7 +20,7 @@ struct ExportTests {
             metadata: {name: echo-1, labels: {kubernetes.io/service-name: echo}}
             addressType: IPv4
             endpoints:
-              - {addresses: [10.0.0.1], hostname: a}
+              - {addresses: [10.0.0.1], hostname: a, zone: z1, hints: {forZones: [{name: z1}, {name: z2}]}}
               - {addresses: [10.0.0.2]}
               - {addresses: [10.0.0.3], conditions: {ready: false, serving: true, terminating: true}}
               - {addresses: [10.0.0.4], conditions: {ready: false}}
@@ -39,6 +39,7 @@ struct ExportTests {
         #expect(entry.backends["10.0.0.1"]?["http"] == .init(port: 8080))
         #expect(entry.frontends["10.96.0.10"]?["http"] == .init(port: 80))
         #expect(entry.hostnames?["10.0.0.1"] == "a")
+        #expect(entry.zones == ["10.0.0.1": .init(zone: "z1", forZones: [.init(name: "z1"), .init(name: "z2")])], "zone and hints.forZones as Cilium 1.19 exports them")
         #expect(entry.cluster == "east" && entry.clusterID == 1 && entry.includeExternal && entry.shared)
         #expect(KVStoreKeys.service(cluster: Self.east, name: ServiceName(namespace: entry.namespace, name: entry.name)) == "cilium/state/services/v1/east/default/echo")
     }

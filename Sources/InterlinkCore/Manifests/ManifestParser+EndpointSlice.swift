@@ -117,7 +117,28 @@ extension ManifestParser {
         }
         let zone = reader.string(entry, "zone", at: field, required: false)
         let hostname = reader.string(entry, "hostname", at: field, required: false)
+        var forZones: [String] = []
+        if let hintsNode = entry["hints"], !FieldReader.isNull(hintsNode), let hints = reader.mapping(hintsNode, at: "\(field).hints"),
+           let zonesNode = hints["forZones"], !FieldReader.isNull(zonesNode), let zones = reader.sequence(zonesNode, at: "\(field).hints.forZones")
+        {
+            // Kubernetes allows at most 8 (EndpointHints.forZones).
+            if zones.count > 8 {
+                reader.problem(at: "\(field).hints.forZones", node: zonesNode, "lists \(zones.count) zones: Kubernetes allows at most 8")
+                valid = false
+            }
+            for (index, zoneNode) in zones.prefix(8).enumerated() {
+                if let item = reader.mapping(zoneNode, at: "\(field).hints.forZones[\(index)]"),
+                   let name = reader.string(item, "name", at: "\(field).hints.forZones[\(index)]", required: true)
+                {
+                    forZones.append(name)
+                } else {
+                    valid = false
+                }
+            }
+        }
         guard valid else { return nil }
-        return EndpointSpec(addresses: addresses, state: BackendState(ready: ready, serving: serving, terminating: terminating), zone: zone, hostname: hostname)
+        return EndpointSpec(
+            addresses: addresses, state: BackendState(ready: ready, serving: serving, terminating: terminating), zone: zone, hostname: hostname,
+            forZones: forZones)
     }
 }

@@ -87,7 +87,9 @@ public struct ManifestSet: Hashable, Sendable {
                 for address in endpoint.addresses {
                     let socket = SocketEndpoint(ip: address, port: targetPort)
                     guard seen.insert(socket).inserted else { continue }
-                    result.append(Backend(endpoint: socket, cluster: cluster, state: endpoint.state, zone: endpoint.zone, hostname: endpoint.hostname))
+                    result.append(Backend(
+                        endpoint: socket, cluster: cluster, state: endpoint.state, zone: endpoint.zone, hostname: endpoint.hostname,
+                        forZones: endpoint.forZones))
                 }
             }
         }

@@ -26,12 +26,18 @@ public struct Backend: Hashable, Sendable {
     public var state: BackendState
     public var zone: String?
     public var hostname: String?
+    /// The zones that should use it (EndpointSlice `hints.forZones`, Cilium's `forZones`): kept
+    /// and exported; routing does not use them yet.
+    public var forZones: [String]
 
-    public init(endpoint: SocketEndpoint, cluster: ClusterName, state: BackendState, zone: String? = nil, hostname: String? = nil) {
+    public init(
+        endpoint: SocketEndpoint, cluster: ClusterName, state: BackendState, zone: String? = nil, hostname: String? = nil, forZones: [String] = []
+    ) {
         self.endpoint = endpoint
         self.cluster = cluster
         self.state = state
         self.zone = zone
         self.hostname = hostname
+        self.forZones = forZones
     }
 }

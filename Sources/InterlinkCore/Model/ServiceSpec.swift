@@ -113,12 +113,15 @@ public struct EndpointSpec: Hashable, Sendable {
     public var state: BackendState
     public var zone: String?
     public var hostname: String?
+    /// `hints.forZones`: the zones that should use this endpoint (topology-aware routing).
+    public var forZones: [String]
 
-    public init(addresses: [IPAddress], state: BackendState, zone: String? = nil, hostname: String? = nil) {
+    public init(addresses: [IPAddress], state: BackendState, zone: String? = nil, hostname: String? = nil, forZones: [String] = []) {
         self.addresses = addresses
         self.state = state
         self.zone = zone
         self.hostname = hostname
+        self.forZones = forZones
     }
 }
 

@@ -19,7 +19,9 @@ extension ClusterService {
                 let ip = backend.endpoint.ip.description
                 backends[ip, default: [:]][port.port.name] = PortAddress(port: backend.endpoint.port)
                 if let hostname = backend.hostname { hostnames[ip] = hostname }
-                if let zone = backend.zone { zones[ip] = BackendZone(zone: zone) }
+                if backend.zone != nil || !backend.forZones.isEmpty {
+                    zones[ip] = BackendZone(zone: backend.zone ?? "", forZones: backend.forZones.map(BackendZone.ForZone.init))
+                }
             }
         }
         return ClusterService(

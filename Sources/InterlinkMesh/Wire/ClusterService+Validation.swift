@@ -48,11 +48,15 @@ extension ClusterService {
         for (ipText, ports) in entry.backends.sorted(by: { $0.key < $1.key }) {
             if let problem = Self.addressProblem(ipText) { throw invalid("backends key '\(ipText)' \(problem)") }
             guard let ip = IPAddress(ipText) else { continue }
+            if let listed = entry.zones?[ipText]?.forZones.count, listed > 8 {
+                throw invalid("zones key '\(ipText)' lists \(listed) forZones: Kubernetes allows at most 8")
+            }
             for (portName, address) in ports.sorted(by: { $0.key < $1.key }) where address.proto.uppercased() == "TCP" {
                 guard address.port > 0 else { throw invalid("backends key '\(ipText)' port '\(portName)' has port 0") }
                 let backend = Backend(
                     endpoint: SocketEndpoint(ip: ip, port: address.port), cluster: cluster, state: .active,
-                    zone: entry.zones?[ipText].flatMap { $0.zone.isEmpty ? nil : $0.zone }, hostname: entry.hostnames?[ipText])
+                    zone: entry.zones?[ipText].flatMap { $0.zone.isEmpty ? nil : $0.zone }, hostname: entry.hostnames?[ipText],
+                    forZones: entry.zones?[ipText]?.forZones.map(\.name) ?? [])
                 backends[portName, default: []].append(backend)
             }
         }
