@@ -23,7 +23,6 @@ public final class Agent: Sendable {
     private let passiveFailures: AsyncStream<PassiveFailure>
     private let serviceGroup: ServiceGroup
     private let apiPort: AsyncStream<Int>
-    private let meshPort: AsyncStream<Int>
     private let exportNotifier: AsyncStream<Void>.Continuation?
     /// The etcd client of `--kvstore etcd`, shut down when the agent stops (with TLS it owns an
     /// HTTP client that must be).
@@ -79,8 +78,6 @@ public final class Agent: Sendable {
             PassiveHealthFeed(failures: stream, reconciler: reconciler),
             HealthChecker(reconciler: reconciler, group: group, logger: logger),
         ]
-        let (meshPortStream, meshPortContinuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
-        self.meshPort = meshPortStream
         let ownStore: (any KVStore)?
         var ownEtcd: EtcdClient?
         switch settings.kvstore {
@@ -112,7 +109,6 @@ public final class Agent: Sendable {
                 ) { port in
                     await reconciler.addOwnListener(SocketEndpoint(ip: embedded.listen.ip, port: UInt16(clamping: port)), "the mesh port")
                     boundMeshPort.withLockedValue { $0 = port }
-                    meshPortContinuation.yield(port)
                     logger.info("embedded store serving", metadata: ["mesh-listen": "\(embedded.listen.ip):\(port)", "data-dir": "\(embedded.dataDirectory)"])
                 }))
         }
@@ -191,12 +187,6 @@ public final class Agent: Sendable {
     /// Starts the graceful shutdown that SIGTERM would start.
     public func shutdown() async {
         await serviceGroup.triggerGracefulShutdown()
-    }
-
-    /// The port the embedded store is served on, once it is (useful with port 0).
-    public func meshListeningPort() async -> Int? {
-        for await port in meshPort { return port }
-        return nil
     }
 
     /// The port the API listens on, once it does (useful with port 0).

@@ -22,6 +22,6 @@ struct BackendMergeTests {
     func localWins() {
         let merged = BackendMerge(local: [Self.backend("10.0.0.1:80", "east")], remote: [Self.backend("10.0.0.1:80", "west")])
         #expect(merged.backends.map(\.isLocal) == [true])
-        #expect(merged.shadowed.map(\.cluster.rawValue) == ["west"])
+        #expect(merged.backends.map(\.backend.cluster.rawValue) == ["east"])
     }
 }
