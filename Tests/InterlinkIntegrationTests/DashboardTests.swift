@@ -43,7 +43,9 @@ struct DashboardTests {
             #expect(await waitUntil(.seconds(10)) {
                 ((try? await mesh.east.backends()) ?? []).filter { $0.cluster == "west" && $0.eligible }.count == 2
             }, "east routes to west's two backends")
-            let traffic = Task { await hammer(mesh.east.frontend(8061), for: .seconds(20)) }
+            // Until the page has been read (cancelled then): a browser started on a loaded
+            // machine can take longer than any fixed run, and the legend shows the last seconds.
+            let traffic = Task { await hammer(mesh.east.frontend(8061), for: .seconds(120)) }
             defer { traffic.cancel() }
             // The agent samples new connections per cluster every second; the page's legend
             // sums the last five samples. The page is opened once both clusters are in them and

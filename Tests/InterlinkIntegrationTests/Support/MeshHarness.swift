@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import InterlinkAPI
 import InterlinkAgent
 import InterlinkCore
 import NIOCore
@@ -236,7 +237,8 @@ struct Mesh {
     }
 }
 
-/// Opens connections to `frontend` for `duration`, one every `pause` or so; returns the
+/// Opens connections to `frontend` for `duration` (or until its task is cancelled), one every
+/// `pause` or so; returns the
 /// backends reached and the failed connections with their errors (a connection closed
 /// without an answer is a failure, `TestClient.NoAnswer`). The pause keeps the
 /// suite's loopback connections (each leaves two ports in TIME_WAIT for a minute) well
@@ -246,7 +248,7 @@ func hammer(_ frontend: SocketEndpoint, for duration: Duration, pause: Duration 
     var tally: [String: Int] = [:]
     var errors: [String] = []
     let deadline = ContinuousClock.now + duration
-    while ContinuousClock.now < deadline {
+    while ContinuousClock.now < deadline, !Task.isCancelled {
         do {
             tally[try await TestClient.firstLine(from: frontend), default: 0] += 1
         } catch {
