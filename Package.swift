@@ -78,9 +78,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The API's request and answer types, shared by the agent and the CLI.
+        .target(
+            name: "InterlinkAPI",
+            dependencies: ["InterlinkCore"]
+        ),
         .target(
             name: "InterlinkAgent",
             dependencies: [
+                "InterlinkAPI",
                 "InterlinkCore",
                 "InterlinkMesh",
                 "InterlinkProxy",
@@ -99,6 +105,7 @@ let package = Package(
             name: "interlink",
             dependencies: [
                 "InterlinkAgent",
+                "InterlinkAPI",
                 "InterlinkCore",
                 "InterlinkMesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -123,6 +130,7 @@ let package = Package(
             name: "InterlinkIntegrationTests",
             dependencies: [
                 "InterlinkAgent",
+                "InterlinkAPI",
                 "InterlinkProxy",
                 "InterlinkCore",
                 "InterlinkMesh",

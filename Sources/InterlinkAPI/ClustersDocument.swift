@@ -16,6 +16,18 @@ public struct ClustersDocument: Codable, Sendable {
         public var globalServices: Int
         /// Remote backends in the routes now used by new connections (all services and ports).
         public var remoteBackendsRouted: Int
+
+        public init(storeHealthy: Bool? = nil, storeError: String? = nil, lastExportAgeSeconds: Double? = nil, name: String, id: Int, kvstore: String, storeEndpoints: [String], globalServices: Int, remoteBackendsRouted: Int) {
+            self.storeHealthy = storeHealthy
+            self.storeError = storeError
+            self.lastExportAgeSeconds = lastExportAgeSeconds
+            self.name = name
+            self.id = id
+            self.kvstore = kvstore
+            self.storeEndpoints = storeEndpoints
+            self.globalServices = globalServices
+            self.remoteBackendsRouted = remoteBackendsRouted
+        }
     }
 
     public struct Remote: Codable, Sendable {
@@ -41,8 +53,33 @@ public struct ClustersDocument: Codable, Sendable {
         public var note: String?
         /// Keys of its cluster file that Interlink does not know (ignored).
         public var warnings: [String]?
+
+        public init(name: String, endpoints: [String], id: Int? = nil, connected: Bool, problem: String? = nil, lastSync: String? = nil, lastSyncAgeSeconds: Double? = nil, services: Int, backends: Int, invalidEntries: Int, lastInvalid: String? = nil, failures: Int, lastError: String? = nil, cached: Bool? = nil, canarySeen: Bool? = nil, note: String? = nil, warnings: [String]? = nil) {
+            self.name = name
+            self.endpoints = endpoints
+            self.id = id
+            self.connected = connected
+            self.problem = problem
+            self.lastSync = lastSync
+            self.lastSyncAgeSeconds = lastSyncAgeSeconds
+            self.services = services
+            self.backends = backends
+            self.invalidEntries = invalidEntries
+            self.lastInvalid = lastInvalid
+            self.failures = failures
+            self.lastError = lastError
+            self.cached = cached
+            self.canarySeen = canarySeen
+            self.note = note
+            self.warnings = warnings
+        }
     }
 
     public var local: Local
     public var remotes: [Remote]
+
+    public init(local: Local, remotes: [Remote]) {
+        self.local = local
+        self.remotes = remotes
+    }
 }

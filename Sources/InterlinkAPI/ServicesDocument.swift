@@ -5,13 +5,18 @@ public struct ServicesDocument: Codable, Sendable {
     public struct Cluster: Codable, Sendable {
         public var name: String
         public var id: Int
+
+        public init(name: String, id: Int) {
+            self.name = name
+            self.id = id
+        }
     }
 
     public struct SessionAffinity: Codable, Sendable {
         public var mode: String
         public var timeoutSeconds: Int?
 
-        init(_ affinity: InterlinkCore.SessionAffinity) {
+        public init(_ affinity: InterlinkCore.SessionAffinity) {
             switch affinity {
             case .none:
                 mode = "None"
@@ -19,6 +24,11 @@ public struct ServicesDocument: Codable, Sendable {
                 mode = "ClientIP"
                 timeoutSeconds = Int(timeout.components.seconds)
             }
+        }
+
+        public init(mode: String, timeoutSeconds: Int? = nil) {
+            self.mode = mode
+            self.timeoutSeconds = timeoutSeconds
         }
     }
 
@@ -30,7 +40,7 @@ public struct ServicesDocument: Codable, Sendable {
         public var rise: Int
         public var fall: Int
 
-        init(_ spec: HealthCheckSpec) {
+        public init(_ spec: HealthCheckSpec) {
             switch spec.kind {
             case .tcp: kind = "tcp"
             case .http(let path):
@@ -42,6 +52,15 @@ public struct ServicesDocument: Codable, Sendable {
             timeout = DurationText.format(spec.timeout)
             rise = spec.rise
             fall = spec.fall
+        }
+
+        public init(kind: String, path: String? = nil, interval: String, timeout: String, rise: Int, fall: Int) {
+            self.kind = kind
+            self.path = path
+            self.interval = interval
+            self.timeout = timeout
+            self.rise = rise
+            self.fall = fall
         }
     }
 
@@ -62,6 +81,21 @@ public struct ServicesDocument: Codable, Sendable {
         public var failedDials: Int
         public var zone: String?
         public var hostname: String?
+
+        public init(address: String, cluster: String, state: String, health: String, healthDetail: String? = nil, eligible: Bool, reason: String? = nil, activeConnections: Int, totalConnections: Int, failedDials: Int, zone: String? = nil, hostname: String? = nil) {
+            self.address = address
+            self.cluster = cluster
+            self.state = state
+            self.health = health
+            self.healthDetail = healthDetail
+            self.eligible = eligible
+            self.reason = reason
+            self.activeConnections = activeConnections
+            self.totalConnections = totalConnections
+            self.failedDials = failedDials
+            self.zone = zone
+            self.hostname = hostname
+        }
     }
 
     public struct Frontend: Codable, Sendable {
@@ -70,6 +104,13 @@ public struct ServicesDocument: Codable, Sendable {
         /// Why the eligible backends are what they are, in a sentence (`explainSelection`).
         public var explanation: String
         public var backends: [Backend]
+
+        public init(address: String, portName: String, explanation: String, backends: [Backend]) {
+            self.address = address
+            self.portName = portName
+            self.explanation = explanation
+            self.backends = backends
+        }
     }
 
     public struct Service: Codable, Sendable {
@@ -86,9 +127,29 @@ public struct ServicesDocument: Codable, Sendable {
         public var annotations: [String: String]?
         public var frontends: [Frontend]
         /// The last routing change of this service, and its cause.
-        public var lastChange: ChangeLog.Event?
+        public var lastChange: ChangeEvent?
+
+        public init(namespace: String, name: String, clusterIP: String, global: Bool, shared: Bool, affinity: String, algorithm: String, sessionAffinity: SessionAffinity, healthCheck: HealthCheck, annotations: [String: String]? = nil, frontends: [Frontend], lastChange: ChangeEvent? = nil) {
+            self.namespace = namespace
+            self.name = name
+            self.clusterIP = clusterIP
+            self.global = global
+            self.shared = shared
+            self.affinity = affinity
+            self.algorithm = algorithm
+            self.sessionAffinity = sessionAffinity
+            self.healthCheck = healthCheck
+            self.annotations = annotations
+            self.frontends = frontends
+            self.lastChange = lastChange
+        }
     }
 
     public var cluster: Cluster
     public var services: [Service]
+
+    public init(cluster: Cluster, services: [Service]) {
+        self.cluster = cluster
+        self.services = services
+    }
 }

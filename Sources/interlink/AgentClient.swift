@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import InterlinkAgent
+import InterlinkAPI
 import NIOCore
 import NIOHTTP1
 
@@ -29,14 +29,19 @@ struct AgentClient: Sendable {
         }
     }
 
-    /// Sends a request; returns the status and the body (an error message for 4xx/5xx).
-    func send(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil) async throws -> (Int, String) {
+    /// Sends a request without a body; returns the status and the body (an error message for 4xx/5xx).
+    func send(_ method: HTTPMethod, _ path: String) async throws -> (Int, String) {
+        try await send(method, path, body: nil as ConnectRequest?)
+    }
+
+    /// Sends `body` as JSON; returns the status and the body (an error message for 4xx/5xx).
+    func send<Body: Encodable>(_ method: HTTPMethod, _ path: String, body: Body?) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let json {
+        if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         }
         let response: HTTPClientResponse
         do {
@@ -46,11 +51,8 @@ struct AgentClient: Sendable {
         }
         let body = try await response.body.collect(upTo: 16 << 20)
         var text = String(buffer: body)
-        if response.status.code >= 400, let data = text.data(using: .utf8),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let error = object["error"] as? [String: Any], let message = error["message"] as? String
-        {
-            text = message
+        if response.status.code >= 400, let answer = try? JSONDecoder().decode(APIErrorBody.self, from: Data(text.utf8)) {
+            text = answer.error.message
         }
         return (Int(response.status.code), text)
     }

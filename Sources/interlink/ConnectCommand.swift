@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InterlinkAPI
 import InterlinkAgent
 
 /// The options every client command shares: how to reach agents and prove the right to change them.
@@ -52,7 +53,7 @@ struct ConnectCommand: AsyncParsableCommand {
         try mesh.checkJoinable()
         for (client, local) in zip(clients, mesh.locals) {
             for remote in mesh.locals where remote.name != local.name {
-                let (status, body) = try await client.send(.POST, "/v1/clusters", json: ["name": remote.name, "endpoints": remote.storeEndpoints])
+                let (status, body) = try await client.send(.POST, "/v1/clusters", body: ConnectRequest(name: remote.name, endpoints: remote.storeEndpoints))
                 guard status == 201 else { throw AgentClientError("\(local.name) (\(client.baseURL)) refused to connect to \(remote.name): \(body)") }
             }
             print("\(local.name): connecting to \(mesh.locals.filter { $0.name != local.name }.map(\.name).joined(separator: ", "))")

@@ -1,4 +1,5 @@
 import Foundation
+import InterlinkAPI
 import InterlinkAgent
 import InterlinkCore
 import NIOConcurrencyHelpers
@@ -66,7 +67,7 @@ final class DemoMesh: Sendable {
         let plan = try await MeshPlan.read(clients)
         for (client, local) in zip(clients, plan.locals) {
             for remote in plan.locals where remote.name != local.name {
-                let (status, body) = try await client.send(.POST, "/v1/clusters", json: ["name": remote.name, "endpoints": remote.storeEndpoints])
+                let (status, body) = try await client.send(.POST, "/v1/clusters", body: ConnectRequest(name: remote.name, endpoints: remote.storeEndpoints))
                 guard status == 201 else { throw DemoError("\(local.name) could not connect to \(remote.name): \(body)") }
             }
         }
@@ -76,7 +77,7 @@ final class DemoMesh: Sendable {
 
     func annotate(_ affinity: String) async throws {
         let (status, body) = try await AgentClient(east.api, token: nil).send(
-            .POST, "/v1/services/default/echo/annotations", json: ["set": ["service.cilium.io/affinity": affinity]])
+            .POST, "/v1/services/default/echo/annotations", body: AnnotateRequest(set: ["service.cilium.io/affinity": affinity]))
         guard status == 200 else { throw DemoError("could not set the affinity: \(body)") }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InterlinkAPI
 import InterlinkAgent
 import InterlinkCore
 
@@ -45,10 +46,10 @@ struct AnnotateCommand: AsyncParsableCommand {
                 remove.append(String(change.dropLast()))
             }
         }
-        let (status, body) = try await apiOptions.client().send(.POST, "/v1/services/\(service)/annotations", json: ["set": set, "remove": remove])
+        let (status, body) = try await apiOptions.client().send(.POST, "/v1/services/\(service)/annotations", body: AnnotateRequest(set: set, remove: remove))
         guard status == 200 else { throw AgentClientError("not changed: \(body)") }
-        let answer = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-        let persisted = (answer?["persisted"] as? Bool) == true ? "" : " (not saved: the agent has no kvstore, so it lasts until the agent stops)"
+        let answer = try? JSONDecoder().decode(AnnotateAnswer.self, from: Data(body.utf8))
+        let persisted = answer?.persisted == true ? "" : " (not saved: the agent has no kvstore, so it lasts until the agent stops)"
         print("service/\(service) annotated\(persisted)")
     }
 }
@@ -98,7 +99,7 @@ private func validateServiceTarget(kind: String, service: String, usage: String)
 
 private func setDrained(_ target: BackendTarget, _ isDrained: Bool) async throws {
     let address = target.address
-    let (status, body) = try await target.apiOptions.client().send(.POST, isDrained ? "/v1/backends/drain" : "/v1/backends/undrain", json: ["address": address])
+    let (status, body) = try await target.apiOptions.client().send(.POST, isDrained ? "/v1/backends/drain" : "/v1/backends/undrain", body: DrainRequest(address: address))
     guard status == 200 else { throw AgentClientError("not changed: \(body)") }
     print("backend \(address) \(isDrained ? "drained: no new connections" : "back in rotation")")
 }
@@ -129,12 +130,12 @@ struct ApplyCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let files = try ManifestLoader.manifestFiles(at: filename).map { path in
-            ["name": path, "yaml": try String(contentsOfFile: path, encoding: .utf8)]
+            ManifestFile(name: path, yaml: try String(contentsOfFile: path, encoding: .utf8))
         }
-        let (status, body) = try await apiOptions.client().send(.POST, "/v1/manifests", json: ["files": files])
+        let (status, body) = try await apiOptions.client().send(.POST, "/v1/manifests", body: ApplyRequest(files: files))
         guard status == 200 else { throw AgentClientError(body) }
-        let answer = (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["applied"] as? [[String: String]] ?? []
-        for entry in answer { print("service/\(entry["service"] ?? "?") \(entry["action"] ?? "applied")") }
+        let answer = (try? JSONDecoder().decode(ApplyAnswer.self, from: Data(body.utf8)))?.applied ?? []
+        for entry in answer { print("service/\(entry.service) \(entry.action)") }
     }
 }
 

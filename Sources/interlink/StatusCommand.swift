@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InterlinkAPI
 import InterlinkAgent
 
 struct StatusCommand: AsyncParsableCommand {

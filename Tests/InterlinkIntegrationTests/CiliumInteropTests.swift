@@ -1,4 +1,5 @@
 import Foundation
+import InterlinkAPI
 import InterlinkAgent
 import InterlinkCore
 import Testing

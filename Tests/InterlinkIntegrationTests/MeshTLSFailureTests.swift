@@ -1,4 +1,5 @@
 import Foundation
+import InterlinkAPI
 import InterlinkAgent
 import InterlinkMesh
 import Testing

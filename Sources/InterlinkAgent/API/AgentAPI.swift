@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import InterlinkAPI
 import InterlinkCore
 import InterlinkMesh
 import Logging
@@ -71,7 +72,7 @@ enum AgentAPI {
             let body = try await request.body.collect(upTo: 1 << 20)
             let config = try connectRequest(Data(body.readableBytesView), context)
             try ClusterMeshDirectory.write(config, to: try meshDirectory(context))
-            return try json(["connecting": config.name.rawValue], status: .created)
+            return try json(ConnectAnswer(connecting: config.name.rawValue), status: .created)
         }
         router.delete("/v1/clusters/:name") { request, requestContext -> Response in
             try authorize(request, context)
@@ -81,24 +82,20 @@ enum AgentAPI {
                 throw HTTPError(.notFound, message: "no remote cluster \(name) is configured")
             }
             try FileManager.default.removeItem(atPath: path)
-            return try json(["disconnecting": name])
+            return try json(DisconnectAnswer(disconnecting: name))
         }
         router.post("/v1/services/:namespace/:name/annotations") { request, requestContext -> Response in
             try authorize(request, context)
             let name = serviceName(requestContext)
-            struct Body: Decodable {
-                var set: [String: String]?
-                var remove: [String]?
-            }
             let expected = "expected {\"set\": {KEY: VALUE}, \"remove\": [KEY]}"
-            let body = try await decodeBody(Body.self, request, limit: 1 << 20, expected: expected)
+            let body = try await decodeBody(AnnotateRequest.self, request, limit: 1 << 20, expected: expected)
             guard body.set != nil || body.remove != nil else { throw HTTPError(.badRequest, message: expected) }
             var changes: [String: String?] = [:]
             for (key, value) in body.set ?? [:] { changes[key] = .some(value) }
             for key in body.remove ?? [] { changes[key] = .some(nil) }
             do {
                 let spec = try await context.live.annotate(name, changes)
-                return try json(LiveChangeAnswer(
+                return try json(AnnotateAnswer(
                     service: "\(name)", annotations: spec.annotations, persisted: context.live.isPersistent))
             } catch let error as AnnotationErrors {
                 throw HTTPError(.badRequest, message: error.description)
@@ -108,12 +105,11 @@ enum AgentAPI {
         }
         router.post("/v1/manifests") { request, _ -> Response in
             try authorize(request, context)
-            struct Body: Decodable { var files: [LiveChanges.File] }
             let expected = "expected {\"files\": [{\"name\": FILE, \"yaml\": TEXT}, ...]}"
-            let files = try await decodeBody(Body.self, request, limit: 16 << 20, expected: expected).files
+            let files = try await decodeBody(ApplyRequest.self, request, limit: 16 << 20, expected: expected).files
             guard !files.isEmpty else { throw HTTPError(.badRequest, message: expected) }
             do {
-                return try json(["applied": try await context.live.apply(files)])
+                return try json(ApplyAnswer(applied: try await context.live.apply(files)))
             } catch let errors as ManifestErrors {
                 throw HTTPError(.badRequest, message: "nothing changed: " + errors.description)
             } catch let error as LiveChangeError {
@@ -130,15 +126,13 @@ enum AgentAPI {
             } catch let error as LiveChangeError {
                 throw error.httpError
             }
-            return try json(["deleted": "\(name)"])
+            return try json(DeleteAnswer(deleted: "\(name)"))
         }
         for (path, isDrained) in [("/v1/backends/drain", true), ("/v1/backends/undrain", false)] {
             router.post(RouterPath(path)) { request, _ -> Response in
                 try authorize(request, context)
                 let expected = "expected {\"address\": \"IP:PORT\"}"
-                guard let address = try await decodeBody([String: String].self, request, limit: 1 << 16, expected: expected)["address"] else {
-                    throw HTTPError(.badRequest, message: expected)
-                }
+                let address = try await decodeBody(DrainRequest.self, request, limit: 1 << 16, expected: expected).address
                 guard let endpoint = SocketEndpoint(address) else {
                     throw HTTPError(.badRequest, message: "address: \(address) is not IP:PORT (e.g. 127.0.1.11:9000 or [::1]:9000)")
                 }
@@ -147,7 +141,8 @@ enum AgentAPI {
                 guard known else {
                     throw HTTPError(.notFound, message: "\(address) is not a backend of any service here (list them with: interlink services)")
                 }
-                return try json(["backend": address, "state": isDrained ? "drained" : "in rotation", "persisted": context.live.isPersistent ? "yes" : "no (--kvstore none)"])
+                return try json(DrainAnswer(
+                    backend: address, state: isDrained ? "drained" : "in rotation", persisted: context.live.isPersistent ? "yes" : "no (--kvstore none)"))
             }
         }
         return Application(
@@ -158,12 +153,6 @@ enum AgentAPI {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(group),
             logger: logger)
-    }
-
-    struct LiveChangeAnswer: Encodable {
-        var service: String
-        var annotations: [String: String]
-        var persisted: Bool
     }
 
     static func clustersDocument(_ context: Context) async -> ClustersDocument {
@@ -216,12 +205,8 @@ enum AgentAPI {
 
     /// Validates a connect request: a valid name other than the local one, http(s) endpoints.
     private static func connectRequest(_ data: Data, _ context: Context) throws -> RemoteClusterConfig {
-        struct Body: Decodable {
-            var name: String
-            var endpoints: [String]
-        }
-        let body: Body
-        do { body = try JSONDecoder().decode(Body.self, from: data) } catch {
+        let body: ConnectRequest
+        do { body = try JSONDecoder().decode(ConnectRequest.self, from: data) } catch {
             throw HTTPError(.badRequest, message: "expected {\"name\": CLUSTER, \"endpoints\": [URL, ...]}: \(error)")
         }
         let name: ClusterName

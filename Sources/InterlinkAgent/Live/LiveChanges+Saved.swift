@@ -1,4 +1,5 @@
 import Foundation
+import InterlinkAPI
 import InterlinkCore
 
 extension LiveChanges {
@@ -72,9 +73,6 @@ extension LiveChanges {
         static func key(_ kind: String, _ name: ServiceName) -> String { "\(kind)/\(name.namespace)/\(name.name)" }
     }
 
-    /// A manifest file sent to `POST /v1/manifests`.
-    struct File: Codable, Equatable, Sendable {
-        var name: String
-        var yaml: String
-    }
+    /// A manifest file sent to `POST /v1/manifests` (saved as it came).
+    typealias File = ManifestFile
 }

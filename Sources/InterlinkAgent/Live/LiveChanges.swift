@@ -1,4 +1,5 @@
 import Foundation
+import InterlinkAPI
 import InterlinkCore
 import InterlinkMesh
 import Logging
@@ -56,11 +57,6 @@ actor LiveChanges {
     }
 
     /// What `apply` did to each service.
-    struct AppliedService: Codable, Sendable {
-        var service: String
-        var action: String
-    }
-
     /// Validates the files alone, then with the manifests in force; only if everything is
     /// valid is it saved and the services replaced (binding new frontends). A service in the
     /// files loses its earlier `annotate` changes: the applied manifest is its new truth.

@@ -1,4 +1,5 @@
 import Foundation
+import InterlinkAPI
 import InterlinkCore
 import InterlinkMesh
 

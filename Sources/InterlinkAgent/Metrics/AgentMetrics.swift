@@ -1,5 +1,6 @@
 import Atomics
 import Foundation
+import InterlinkAPI
 import InterlinkCore
 import NIOConcurrencyHelpers
 import Prometheus

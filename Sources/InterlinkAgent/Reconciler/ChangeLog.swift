@@ -1,23 +1,11 @@
 import Foundation
+import InterlinkAPI
 
 /// What changed the routing, most recent last: local health transitions, remote clusters'
 /// updates, ejections. Served at `GET /v1/events` so that users (and the propagation
 /// benchmark) see when and why traffic moved. Keeps the last `capacity` events.
 public struct ChangeLog: Sendable {
-    public struct Event: Codable, Sendable, Hashable {
-        /// Increases by one per event; ask for `?since=` the last one seen.
-        public var sequence: Int
-        /// Wall-clock time with microseconds, RFC 3339.
-        public var time: String
-        /// Seconds since 1970, for arithmetic.
-        public var timestamp: Double
-        /// health, remote-update, remote-removed, ejection.
-        public var kind: String
-        public var service: String?
-        public var cluster: String?
-        public var backend: String?
-        public var detail: String
-    }
+    public typealias Event = ChangeEvent
 
     private(set) var events: [Event] = []
     /// Every event ever recorded, by kind (the ring keeps only the last `capacity`).

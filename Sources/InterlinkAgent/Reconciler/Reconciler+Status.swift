@@ -1,3 +1,4 @@
+import InterlinkAPI
 import InterlinkCore
 
 extension Reconciler {
