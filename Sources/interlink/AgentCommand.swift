@@ -138,8 +138,8 @@ struct AgentCommand: AsyncParsableCommand {
         case "etcd":
             let endpoints = (kvstoreEndpoints ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !endpoints.isEmpty else { throw ValidationError("--kvstore etcd needs --kvstore-endpoints http://IP:PORT[,http://IP:PORT]") }
-            for endpoint in endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-                throw ValidationError("--kvstore-endpoints: \(endpoint) is not an http:// or https:// URL")
+            for endpoint in endpoints {
+                do { _ = try StoreEndpoint(endpoint) } catch { throw ValidationError("--kvstore-endpoints: \(error)") }
             }
             var tls: EtcdTLSFiles?
             if kvstoreTrustedCAFile != nil || kvstoreCertFile != nil || kvstoreKeyFile != nil {
@@ -167,8 +167,8 @@ struct AgentCommand: AsyncParsableCommand {
         let dataDirectory = dataDir ?? Self.defaultDataDirectory(cluster: name)
         settings.clustermeshConfig = clustermeshConfig ?? (dataDirectory as NSString).appendingPathComponent("clustermesh")
         settings.meshAdvertise = meshAdvertise.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
-        for url in settings.meshAdvertise ?? [] where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            throw ValidationError("--mesh-advertise: \(url) is not an http:// or https:// URL")
+        for url in settings.meshAdvertise ?? [] {
+            do { _ = try StoreEndpoint(url) } catch { throw ValidationError("--mesh-advertise: \(error)") }
         }
         let idle = try parseDuration(controlIdleTimeout, option: "--control-idle-timeout")
         settings.apiLimits.maxConnections = apiMaxConnections

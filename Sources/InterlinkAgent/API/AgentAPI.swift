@@ -215,8 +215,8 @@ enum AgentAPI {
             throw HTTPError(.badRequest, message: "name: \(name) is this cluster's own name: a cluster does not connect to itself")
         }
         guard !body.endpoints.isEmpty else { throw HTTPError(.badRequest, message: "endpoints: give at least one URL such as http://127.0.0.1:9877") }
-        for endpoint in body.endpoints where !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-            throw HTTPError(.badRequest, message: "endpoints: \(endpoint) is not an http:// or https:// URL")
+        for endpoint in body.endpoints {
+            do { _ = try StoreEndpoint(endpoint) } catch { throw HTTPError(.badRequest, message: "endpoints: \(error)") }
         }
         let secure = body.endpoints.contains { $0.hasPrefix("https://") }
         if secure, context.settings.meshClientTLS == nil {

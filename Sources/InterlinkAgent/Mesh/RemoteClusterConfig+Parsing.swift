@@ -41,9 +41,7 @@ extension RemoteClusterConfig {
         }
         let insecureTransport = try flag("insecure-transport")
         for endpoint in endpoints {
-            guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
-                throw SettingsError("\(path): endpoints: \(endpoint) is not an http:// or https:// URL")
-            }
+            do { _ = try StoreEndpoint(endpoint) } catch { throw SettingsError("\(path): endpoints: \(error)") }
             if insecureTransport, endpoint.hasPrefix("https://") {
                 throw SettingsError("\(path): insecure-transport: true turns TLS off, but endpoints: \(endpoint) is https://: write http:// or drop insecure-transport")
             }

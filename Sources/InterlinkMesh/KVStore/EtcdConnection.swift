@@ -26,14 +26,9 @@ final class EtcdConnection: Sendable {
     /// stays the TLS server name the store's certificate is checked against.
     init(endpoint: String, tls: EtcdTLSFiles?, hostAliases: [String: [String]] = [:]) throws {
         self.endpoint = endpoint
-        guard let url = URL(string: endpoint), let scheme = url.scheme, scheme == "http" || scheme == "https",
-              let host = url.host, !host.isEmpty
-        else {
-            throw KVStoreError.configuration("endpoint \(endpoint) is not a URL such as https://127.0.0.1:2379")
-        }
-        guard url.path.isEmpty || url.path == "/" else { throw KVStoreError.configuration("endpoint \(endpoint) has a path: give only https://HOST:PORT") }
-        let port = url.port ?? 2379
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let parsed: StoreEndpoint
+        do { parsed = try StoreEndpoint(endpoint) } catch { throw KVStoreError.configuration("endpoint \(error)") }
+        let (bare, port, scheme) = (parsed.host, parsed.port, parsed.isTLS ? "https" : "http")
         (self.host, self.port, self.tls) = (bare, port, tls)
         let aliases = hostAliases[bare] ?? []
         dialHost = aliases.first
