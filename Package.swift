@@ -78,6 +78,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The demo backend of `interlink backend` and `interlink demo` (and of tests).
+        .target(
+            name: "InterlinkDemo",
+            dependencies: [
+                "InterlinkCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The API's request and answer types, shared by the agent and the CLI.
         .target(
             name: "InterlinkAPI",
@@ -106,6 +115,7 @@ let package = Package(
             dependencies: [
                 "InterlinkAgent",
                 "InterlinkAPI",
+                "InterlinkDemo",
                 "InterlinkCore",
                 "InterlinkMesh",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -131,6 +141,7 @@ let package = Package(
             dependencies: [
                 "InterlinkAgent",
                 "InterlinkAPI",
+                "InterlinkDemo",
                 "InterlinkProxy",
                 "InterlinkCore",
                 "InterlinkMesh",

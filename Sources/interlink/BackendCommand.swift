@@ -1,6 +1,7 @@
 import ArgumentParser
 import InterlinkAgent
 import InterlinkCore
+import InterlinkDemo
 import NIOPosix
 
 struct BackendCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import Foundation
 import InterlinkAPI
 import InterlinkAgent
 import InterlinkCore
+import InterlinkDemo
 import NIOConcurrencyHelpers
 import NIOPosix
 

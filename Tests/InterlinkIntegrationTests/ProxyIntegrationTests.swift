@@ -1,6 +1,7 @@
 import Foundation
 import InterlinkAgent
 import InterlinkCore
+import InterlinkDemo
 import NIOCore
 import NIOPosix
 import Testing
