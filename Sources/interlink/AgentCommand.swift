@@ -105,80 +105,44 @@ struct AgentCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
-    func validate() throws {
-        guard (1...10).contains(maxAttempts) else { throw ValidationError("--max-attempts: \(maxAttempts) is not valid: expected 1 to 10") }
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads: \(threads) is not valid: expected 1 to 256") }
-        for (option, value) in [("--api-max-connections", apiMaxConnections), ("--mesh-max-connections", meshMaxConnections)] where !(1...65536).contains(value) {
-            throw ValidationError("\(option): \(value) is not valid: expected 1 to 65536")
-        }
+    /// The options as given; `AgentSettings(flags:)` validates them.
+    var flags: AgentFlags {
+        var flags = AgentFlags(manifests: manifests)
+        flags.clusterName = clusterName
+        flags.clusterID = clusterID
+        flags.maxConnectedClusters = maxConnectedClusters
+        flags.apiListen = apiListen
+        flags.connectTimeout = connectTimeout
+        flags.maxAttempts = maxAttempts
+        flags.idleTimeout = idleTimeout
+        flags.drainGrace = drainGrace
+        flags.threads = threads
+        flags.kvstore = kvstore
+        flags.kvstoreEndpoints = kvstoreEndpoints
+        flags.kvstoreTrustedCAFile = kvstoreTrustedCAFile
+        flags.kvstoreCertFile = kvstoreCertFile
+        flags.kvstoreKeyFile = kvstoreKeyFile
+        flags.kvstoreHeartbeatInterval = kvstoreHeartbeatInterval
+        flags.meshListen = meshListen
+        flags.dataDir = dataDir
+        flags.meshAllowWrites = meshAllowWrites
+        flags.clustermeshConfig = clustermeshConfig
+        flags.clustermeshCacheTTL = clustermeshCacheTTL
+        flags.meshAdvertise = meshAdvertise
+        flags.apiTokenFile = apiTokenFile
+        flags.backendAllowedCIDRs = backendAllowedCidrs
+        flags.backendDeniedCIDRs = backendDeniedCidrs
+        flags.apiMaxConnections = apiMaxConnections
+        flags.meshMaxConnections = meshMaxConnections
+        flags.controlIdleTimeout = controlIdleTimeout
+        meshTLS.apply(to: &flags)
+        return flags
     }
 
     func run() async throws {
-        let name: ClusterName
-        let id: ClusterID
-        do { name = try ClusterName(clusterName) } catch { throw ValidationError("--cluster-name: \(error)") }
-        let meshSize: MaxConnectedClusters
-        do { meshSize = try MaxConnectedClusters(maxConnectedClusters) } catch { throw ValidationError("--max-connected-clusters: \(error)") }
-        do { id = try ClusterID(clusterID, maxConnectedClusters: meshSize) } catch { throw ValidationError("--cluster-id: \(error)") }
-        var settings = AgentSettings(clusterName: name, clusterID: id, manifestsPath: manifests, apiListen: apiListen)
-        settings.maxConnectedClusters = meshSize
-        settings.heartbeatInterval = try parseDuration(kvstoreHeartbeatInterval, option: "--kvstore-heartbeat-interval")
-        guard settings.heartbeatInterval >= .seconds(1), settings.heartbeatInterval <= .seconds(90) else {
-            throw ValidationError("--kvstore-heartbeat-interval: \(kvstoreHeartbeatInterval) is not valid: expected 1s to 90s (Cilium agents give up on a heartbeat older than about two minutes)")
-        }
-        settings.proxy.connectTimeout = try parseDuration(connectTimeout, option: "--connect-timeout")
-        settings.proxy.idleTimeout = try parseDuration(idleTimeout, option: "--idle-timeout")
-        settings.proxy.maxAttempts = maxAttempts
-        settings.drainGrace = try parseDuration(drainGrace, option: "--drain-grace")
-        settings.threads = threads
-        if kvstore != "etcd", kvstoreEndpoints != nil { throw ValidationError("--kvstore-endpoints needs --kvstore etcd") }
-        switch kvstore {
-        case "none":
-            settings.kvstore = .none
-        case "etcd":
-            let endpoints = (kvstoreEndpoints ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard !endpoints.isEmpty else { throw ValidationError("--kvstore etcd needs --kvstore-endpoints http://IP:PORT[,http://IP:PORT]") }
-            for endpoint in endpoints {
-                do { _ = try StoreEndpoint(endpoint) } catch { throw ValidationError("--kvstore-endpoints: \(error)") }
-            }
-            var tls: EtcdTLSFiles?
-            if kvstoreTrustedCAFile != nil || kvstoreCertFile != nil || kvstoreKeyFile != nil {
-                guard (kvstoreCertFile == nil) == (kvstoreKeyFile == nil) else {
-                    throw ValidationError("--kvstore-cert-file and --kvstore-key-file go together: give both (mutual TLS) or neither")
-                }
-                for (option, file) in [("--kvstore-trusted-ca-file", kvstoreTrustedCAFile), ("--kvstore-cert-file", kvstoreCertFile), ("--kvstore-key-file", kvstoreKeyFile)] {
-                    if let file, !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("\(option): \(file) cannot be read") }
-                }
-                tls = EtcdTLSFiles(trustedCAFile: kvstoreTrustedCAFile, certFile: kvstoreCertFile, keyFile: kvstoreKeyFile)
-            }
-            settings.kvstore = .etcd(endpoints: endpoints, tls: tls)
-            settings.meshClientTLS = tls
-        case "embedded":
-            var embedded = EmbeddedStoreSettings(
-                listen: meshListen, dataDirectory: dataDir ?? Self.defaultDataDirectory(cluster: name), allowWrites: meshAllowWrites)
-            try meshTLS.apply(to: &embedded, &settings)
-            settings.kvstore = .embedded(embedded)
-            if meshListen.ip.isUnspecified, meshAdvertise == nil {
-                throw ValidationError("--mesh-listen \(meshListen) listens on every address: say with --mesh-advertise \(embedded.tls == nil ? "http" : "https")://HOST:\(meshListen.port) where other clusters reach it")
-            }
-        case let other:
-            throw ValidationError("--kvstore: \(other) is not valid: expected embedded, etcd or none")
-        }
-        let dataDirectory = dataDir ?? Self.defaultDataDirectory(cluster: name)
-        settings.clustermeshConfig = clustermeshConfig ?? (dataDirectory as NSString).appendingPathComponent("clustermesh")
-        settings.meshAdvertise = meshAdvertise.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
-        for url in settings.meshAdvertise ?? [] {
-            do { _ = try StoreEndpoint(url) } catch { throw ValidationError("--mesh-advertise: \(error)") }
-        }
-        let idle = try parseDuration(controlIdleTimeout, option: "--control-idle-timeout")
-        settings.apiLimits.maxConnections = apiMaxConnections
-        settings.meshLimits.maxConnections = meshMaxConnections
-        settings.apiLimits.idleTimeout = idle
-        settings.meshLimits.idleTimeout = idle
-        settings.backendAllowedCIDRs = try Self.networks(backendAllowedCidrs, option: "--backend-allowed-cidrs")
-        settings.backendDeniedCIDRs = try Self.networks(backendDeniedCidrs, option: "--backend-denied-cidrs")
-        settings.apiTokenFile = apiTokenFile
-        settings.clustermeshCacheTTL = try clustermeshCacheTTL.map { try parseDuration($0, option: "--clustermesh-cache-ttl") }
+        let settings: AgentSettings
+        do { settings = try AgentSettings(flags: flags) } catch { throw ValidationError(error.description) }
+        let (name, id) = (settings.clusterName, settings.clusterID)
         let logger = try logging.makeLogger(label: "interlink.agent")
 
         let agent: Agent
@@ -203,24 +167,6 @@ struct AgentCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.info("agent stopped")
-    }
-}
-
-extension AgentCommand {
-    /// A comma-separated list of CIDRs; an invalid one names the option and the value.
-    static func networks(_ text: String?, option: String) throws -> [IPNetwork] {
-        guard let text else { return [] }
-        return try text.split(separator: ",").map { part in
-            do { return try IPNetwork(part.trimmingCharacters(in: .whitespaces)) } catch { throw ValidationError("\(option): \(error)") }
-        }
-    }
-
-    /// `$XDG_STATE_HOME/interlink/CLUSTER`, or `~/.local/state/interlink/CLUSTER`.
-    static func defaultDataDirectory(cluster: ClusterName) -> String {
-        let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/state")
-        return ((base as NSString).appendingPathComponent("interlink") as NSString).appendingPathComponent(cluster.description)
     }
 }
 

@@ -36,39 +36,17 @@ struct MeshTLSOptions: ParsableArguments {
     @Option(help: "Also serve etcd's JSON gateway (POST /v3/kv/range, ... for curl) on this loopback IP:PORT, read-only and in plaintext (default: not served).")
     var meshGatewayListen: SocketEndpoint?
 
-    /// Applies the options to the embedded store's settings and the agent's client TLS.
-    func apply(to embedded: inout EmbeddedStoreSettings, _ settings: inout AgentSettings) throws {
-        func file(_ given: String?, _ name: String) -> String? {
-            given ?? meshTlsDir.map { ($0 as NSString).appendingPathComponent(name) }
-        }
-        let cert = file(meshCertFile, "server.crt"), key = file(meshKeyFile, "server.key"), ca = file(meshTrustedCaFile, "ca.crt")
-        let clientCert = file(meshClientCertFile, "client.crt"), clientKey = file(meshClientKeyFile, "client.key")
-        let named: [(String, String?)] = [
-            ("--mesh-cert-file", cert), ("--mesh-key-file", key), ("--mesh-trusted-ca-file", ca),
-            ("--mesh-client-cert-file", clientCert), ("--mesh-client-key-file", clientKey),
-        ]
-        for (option, path) in named {
-            if let path, !FileManager.default.isReadableFile(atPath: path) {
-                throw ValidationError("\(option): \(path) cannot be read" + (meshTlsDir.map { " (from --mesh-tls-dir \($0): make it with interlink certs issue)" } ?? ""))
-            }
-        }
-        guard (cert == nil) == (key == nil) else { throw ValidationError("--mesh-cert-file and --mesh-key-file go together: give both or neither") }
-        guard (clientCert == nil) == (clientKey == nil) else {
-            throw ValidationError("--mesh-client-cert-file and --mesh-client-key-file go together: give both or neither")
-        }
-        if ca != nil, cert == nil { throw ValidationError("--mesh-trusted-ca-file needs --mesh-cert-file and --mesh-key-file: mutual TLS is served over TLS") }
-        if let cert, let key { embedded.tls = MeshServerTLS(certFile: cert, keyFile: key, trustedCAFile: ca) }
-        if clientCert != nil || ca != nil { settings.meshClientTLS = EtcdTLSFiles(trustedCAFile: ca, certFile: clientCert, keyFile: clientKey) }
-        embedded.readOnlyUsers = Self.users(meshReadOnlyUsers)
-        embedded.adminUsers = Self.users(meshAdminUsers)
-        if embedded.tls?.trustedCAFile == nil, !embedded.readOnlyUsers.union(embedded.adminUsers).isEmpty {
-            throw ValidationError("--mesh-read-only-users and --mesh-admin-users name client-certificate users: they need --mesh-trusted-ca-file")
-        }
-        embedded.insecure = meshInsecure
-        embedded.gatewayListen = meshGatewayListen
-    }
-
-    static func users(_ list: String?) -> Set<String> {
-        Set((list ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    /// Copies the options into the agent's flags (validated with the others).
+    func apply(to flags: inout AgentFlags) {
+        flags.meshTLSDir = meshTlsDir
+        flags.meshCertFile = meshCertFile
+        flags.meshKeyFile = meshKeyFile
+        flags.meshTrustedCAFile = meshTrustedCaFile
+        flags.meshClientCertFile = meshClientCertFile
+        flags.meshClientKeyFile = meshClientKeyFile
+        flags.meshReadOnlyUsers = meshReadOnlyUsers
+        flags.meshAdminUsers = meshAdminUsers
+        flags.meshInsecure = meshInsecure
+        flags.meshGatewayListen = meshGatewayListen
     }
 }
