@@ -204,6 +204,31 @@ struct ProxyIntegrationTests {
         for backend in backends { await backend.stop() }
     }
 
+    @Test("a ClientIP service re-applied with sessionAffinity None stops pinning clients, and pins again when ClientIP comes back")
+    func clientIPAffinityRemoved() async throws {
+        let sticky = "  sessionAffinity: ClientIP\n  sessionAffinityConfig:\n    clientIP:\n      timeoutSeconds: 60"
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 36, extraSpec: sticky)
+        func names(_ count: Int) async throws -> Set<String> {
+            var names: Set<String> = []
+            for _ in 0..<count { names.insert(try await TestClient.firstLine(from: manifest.frontend)) }
+            return names
+        }
+        func apply(_ manifest: TestManifest) async throws {
+            let (set, problems) = ManifestParser.parse(yaml: manifest.yaml, file: "service.yaml")
+            #expect(problems.isEmpty, "\(problems)")
+            try await agent.agent.reconciler.replaceServices(set.localServices(cluster: try ClusterName("test")), reason: "test")
+        }
+        #expect(try await names(20).count == 1, "ClientIP pins the client")
+        var plain = manifest
+        plain.extraSpec = "  sessionAffinity: None"
+        try await apply(plain)
+        #expect(try await names(60).count == 3, "None: the same client is spread over every backend again")
+        try await apply(manifest)
+        #expect(try await names(20).count == 1, "ClientIP again: pinned again")
+        try await agent.stop()
+        for backend in backends { await backend.stop() }
+    }
+
     @Test("a connection idle in both directions for --idle-timeout is closed")
     func idleTimeout() async throws {
         let (manifest, backends, agent) = try await Self.setUp(subnet: 29, backends: 1) { $0.proxy.idleTimeout = .milliseconds(300) }

@@ -111,13 +111,17 @@ public actor Reconciler {
     }
 
     /// Creates the health, statistics and session-affinity state of services' backends and
-    /// frontends that have none yet.
+    /// frontends that have none yet. A frontend's ClientIP table goes with its service's
+    /// `sessionAffinity`: dropped when it is no longer ClientIP (or the frontend is gone), made
+    /// anew when the timeout changes.
     private static func adoptState(
         for services: [LocalService], cluster: ClusterName, observers: Observers, health: inout [BackendKey: BackendHealth],
         stats: inout [BackendKey: BackendStats], tallies: inout ConnectionTallies, affinityStores: inout [SocketEndpoint: ClientAffinityStore]
     ) {
+        var frontends: Set<SocketEndpoint> = []
         for service in services {
             for port in service.ports {
+                frontends.insert(port.frontend)
                 for backend in port.backends {
                     let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
                     if health[key] == nil { health[key] = BackendHealth(rise: service.spec.healthCheck.rise, fall: service.spec.healthCheck.fall) }
@@ -125,11 +129,14 @@ public actor Reconciler {
                         stats[key] = BackendStats(tally: tallies.tally(service.spec.name, cluster, observers: observers))
                     }
                 }
-                if case .clientIP(let timeout) = service.spec.sessionAffinity, affinityStores[port.frontend] == nil {
-                    affinityStores[port.frontend] = ClientAffinityStore(timeout: timeout)
+                if case .clientIP(let timeout) = service.spec.sessionAffinity {
+                    if affinityStores[port.frontend]?.timeout != timeout { affinityStores[port.frontend] = ClientAffinityStore(timeout: timeout) }
+                } else {
+                    affinityStores[port.frontend] = nil
                 }
             }
         }
+        for frontend in affinityStores.keys where !frontends.contains(frontend) { affinityStores[frontend] = nil }
     }
 
     /// Replaces the local services (`interlink apply` / `delete`): binds new frontends, closes
@@ -146,6 +153,7 @@ public actor Reconciler {
         } catch {
             services = previous
             addressPolicy = Self.policy(addressPolicy, fixed: fixedListeners, services: previous)
+            adoptState(for: previous)
             try? await proxy.apply(routes())
             throw error
         }

@@ -71,10 +71,12 @@ extension FrontendRoute: AtomicReference {}
 ///
 /// Threading: a lock guards the table; only services with `sessionAffinity: ClientIP` have one.
 public final class ClientAffinityStore: Sendable {
+    public let timeout: Duration
     private let table: NIOLockedValueBox<ClientAffinityTable>
     private let recordsSinceExpiry = ManagedAtomic<Int>(0)
 
     public init(timeout: Duration) {
+        self.timeout = timeout
         self.table = NIOLockedValueBox(ClientAffinityTable(timeout: timeout))
     }
 
