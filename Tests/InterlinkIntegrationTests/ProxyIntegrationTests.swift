@@ -1,5 +1,5 @@
 import Foundation
-import InterlinkAgent
+@testable import InterlinkAgent
 import InterlinkCore
 import InterlinkDemo
 import NIOCore
@@ -225,6 +225,25 @@ struct ProxyIntegrationTests {
         #expect(try await names(60).count == 3, "None: the same client is spread over every backend again")
         try await apply(manifest)
         #expect(try await names(20).count == 1, "ClientIP again: pinned again")
+        try await agent.stop()
+        for backend in backends { await backend.stop() }
+    }
+
+    @Test("a backend that leaves its service leaves no counters behind; the others keep theirs")
+    func countersPruned() async throws {
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 37)
+        for _ in 0..<30 { _ = try await TestClient.firstLine(from: manifest.frontend) }
+        let name = ServiceName(namespace: "default", name: "echo")
+        let keys = manifest.backendEndpoints().map { BackendKey(service: name, endpoint: $0) }
+        for key in keys { #expect(await agent.agent.reconciler.statsFor(key) != nil) }
+        var smaller = manifest
+        smaller.backendIPs = Array(manifest.backendIPs.prefix(2))
+        let (set, problems) = ManifestParser.parse(yaml: smaller.yaml, file: "service.yaml")
+        #expect(problems.isEmpty, "\(problems)")
+        try await agent.agent.reconciler.replaceServices(set.localServices(cluster: try ClusterName("test")), reason: "test")
+        #expect(await agent.agent.reconciler.statsFor(keys[2]) == nil, "the removed backend's counters are gone")
+        let kept = await agent.agent.reconciler.statsFor(keys[0])
+        #expect(kept.map { $0.total > 0 } == true, "the others keep counting")
         try await agent.stop()
         for backend in backends { await backend.stop() }
     }

@@ -15,6 +15,7 @@ extension Reconciler {
     public func removeRemote(_ cluster: ClusterName) {
         guard let previous = remotes.removeValue(forKey: cluster) else { return }
         publishChanged(from: previous.services, to: [:], cluster: cluster, kind: "remote-removed")
+        pruneStats()
     }
 
     private func publishChanged(from old: [ServiceName: RemoteService], to new: [ServiceName: RemoteService], cluster remote: ClusterName, kind: String) {

@@ -159,6 +159,7 @@ public actor Reconciler {
         }
         let present = Set(next.flatMap { service in service.ports.flatMap { $0.backends.map { BackendKey(service: service.spec.name, endpoint: $0.endpoint) } } })
         for key in health.keys where !present.contains(key) { health[key] = nil }
+        pruneStats()
         changes.record("apply", detail: reason)
         logger.info("services changed", metadata: ["reason": "\(reason)", "services": "\(next.count)"])
         exportNotifier?.yield()
@@ -281,6 +282,21 @@ public actor Reconciler {
     }
 
     func statsFor(_ key: BackendKey) -> BackendStats? { stats[key] }
+
+    /// Drops the counters of backends that no service has any more, local or remote (after
+    /// `apply`/`delete` and a disconnected cluster: rare events, so the whole walk is fine).
+    /// Open connections keep their counters object; a backend that comes back starts at 0.
+    func pruneStats() {
+        var kept: Set<BackendKey> = []
+        for service in services {
+            for port in service.ports {
+                for backend in port.backends + remoteBackends(of: service, port: port) {
+                    kept.insert(BackendKey(service: service.spec.name, endpoint: backend.endpoint))
+                }
+            }
+        }
+        for key in stats.keys where !kept.contains(key) { stats[key] = nil }
+    }
 
     func candidates(of service: LocalService, port: LocalService.Port) -> [BackendCandidate] {
         let merge = BackendMerge(local: port.backends, remote: remoteBackends(of: service, port: port))
