@@ -26,6 +26,6 @@ protoc --proto_path=Protos/etcd \
     Protos/etcd/*.proto
 # These hold messages only: their gRPC files are empty.
 rm -f "$out/kv.grpc.swift" "$out/header.grpc.swift" "$out/kv_requests.grpc.swift" "$out/txn.grpc.swift"
-# One file per concern (descriptors, server, client): a service's generated file runs past 1,000 lines.
-python3 scripts/split-grpc.py "$out"
+# One file per concern (see the script): a generated file runs past 1,000 lines otherwise.
+python3 scripts/split-generated.py "$out"
 echo "generated: $(ls "$out" | tr '\n' ' ')"
