@@ -17,7 +17,7 @@ public actor Reconciler {
     let proxy: ProxyServer
     let logger: Logger
     var health: [BackendKey: BackendHealth] = [:]
-    private var stats: [BackendKey: BackendStats] = [:]
+    var stats: [BackendKey: BackendStats] = [:]
     private var tallies = ConnectionTallies()
     private var affinityStores: [SocketEndpoint: ClientAffinityStore] = [:]
     /// What each connected cluster exports.
@@ -279,23 +279,6 @@ public actor Reconciler {
         }
         if !state.isUp { return ("down", state.lastFailure) }
         return ("up", state.hasBeenChecked ? nil : "not checked yet: readiness is trusted until the first check")
-    }
-
-    func statsFor(_ key: BackendKey) -> BackendStats? { stats[key] }
-
-    /// Drops the counters of backends that no service has any more, local or remote (after
-    /// `apply`/`delete` and a disconnected cluster: rare events, so the whole walk is fine).
-    /// Open connections keep their counters object; a backend that comes back starts at 0.
-    func pruneStats() {
-        var kept: Set<BackendKey> = []
-        for service in services {
-            for port in service.ports {
-                for backend in port.backends + remoteBackends(of: service, port: port) {
-                    kept.insert(BackendKey(service: service.spec.name, endpoint: backend.endpoint))
-                }
-            }
-        }
-        for key in stats.keys where !kept.contains(key) { stats[key] = nil }
     }
 
     func candidates(of service: LocalService, port: LocalService.Port) -> [BackendCandidate] {
