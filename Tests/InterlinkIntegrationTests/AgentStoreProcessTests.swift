@@ -59,14 +59,14 @@ struct AgentStoreProcessTests {
         let manifest = TestManifest(clusterIP: "127.0.33.20", port: try await freePort(), backendIPs: ["127.0.33.21"], backendPort: try await freePort())
         let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.33.1", port: 0).get()
         defer { taken.close(promise: nil) }
-        let result = try InterlinkProcess.run([
+        let result = try await InterlinkProcess.run([
             "agent", "--cluster-name", "busy", "--manifests", try manifest.write(), "--api-listen", "127.0.33.1:\(try await freePort(on: "127.0.33.1"))",
             "--mesh-listen", "127.0.33.1:\(taken.localAddress!.port!)", "--data-dir", dataDir.path,
         ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("--mesh-listen") && result.stderr.contains("in use"), "\(result.stderr)")
 
-        let everywhere = try InterlinkProcess.run(["agent", "--manifests", try manifest.write(), "--mesh-listen", "0.0.0.0:9877", "--data-dir", dataDir.path])
+        let everywhere = try await InterlinkProcess.run(["agent", "--manifests", try manifest.write(), "--mesh-listen", "0.0.0.0:9877", "--data-dir", dataDir.path])
         #expect(everywhere.status == 64)
         #expect(everywhere.stderr.contains("--mesh-advertise"))
     }

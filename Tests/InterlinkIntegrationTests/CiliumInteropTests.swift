@@ -26,15 +26,15 @@ struct CiliumInteropTests {
 
     /// What a Cilium cluster's store holds, written as root with etcdctl; the services canary
     /// only when `canary`.
-    static func writeCiliumState(_ root: Etcdctl, cached: Bool, entry: String?, canary: Bool) throws {
+    static func writeCiliumState(_ root: Etcdctl, cached: Bool, entry: String?, canary: Bool) async throws {
         let config = #"{"id":7,"capabilities":{"syncedCanaries":true,"maxConnectedClusters":255,"serviceExportsEnabled":false\#(cached ? #","cached":true"# : "")}}"#
-        try root.succeed(["put", "cilium/cluster-config/cluster1", config])
+        try await root.succeed(["put", "cilium/cluster-config/cluster1", config])
         let state = cached ? "cilium/cache" : "cilium/state"
         let now = ISO8601DateFormatter().string(from: Date())
-        try root.succeed(["put", "cilium/.heartbeat", now])
-        for prefix in ["nodes/v1", "identities/v1", "ip/v1"] { try root.succeed(["put", "cilium/synced/cluster1/\(state)/\(prefix)", now]) }
-        if let entry { try root.succeed(["put", "\(state)/services/v1/cluster1/default/spread", entry]) }
-        if canary { try root.succeed(["put", "cilium/synced/cluster1/\(state)/services/v1", now]) }
+        try await root.succeed(["put", "cilium/.heartbeat", now])
+        for prefix in ["nodes/v1", "identities/v1", "ip/v1"] { try await root.succeed(["put", "cilium/synced/cluster1/\(state)/\(prefix)", now]) }
+        if let entry { try await root.succeed(["put", "\(state)/services/v1/cluster1/default/spread", entry]) }
+        if canary { try await root.succeed(["put", "cilium/synced/cluster1/\(state)/services/v1", now]) }
     }
 
     /// East's cluster file and the certificates beside it, as the secret mounts them.
@@ -76,10 +76,10 @@ struct CiliumInteropTests {
             return status
         }
         do {
-            try ClusterMeshApiserverEtcdTests.configureAuth(Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles), cluster: "cluster1")
+            try await ClusterMeshApiserverEtcdTests.configureAuth(Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles), cluster: "cluster1")
             let root = Etcdctl(endpoint: etcd.clientURL, files: tls.files(of: "root"))
             let backends = (1...2).map { "127.0.\(Self.ciliumSubnet).1\($0)" }
-            try Self.writeCiliumState(root, cached: cached, entry: Self.exporterEntry(backends: backends, port: backendPort), canary: false)
+            try await Self.writeCiliumState(root, cached: cached, entry: Self.exporterEntry(backends: backends, port: backendPort), canary: false)
 
             try east.addService("spread", port: Self.servicePort, annotations: ClusterMeshEndToEndTests.global.merging(["service.cilium.io/affinity": "local"]) { $1 })
             try Self.writeSecretFolder(east.meshDir, tls: tls, port: etcd.clientPort)
@@ -94,7 +94,7 @@ struct CiliumInteropTests {
             // Entries are there, the canary is not: nothing is used yet.
             #expect(await waitUntil(.seconds(15)) { await remote()?.canarySeen == false }, "waits for the canary: \(String(describing: seen))")
             #expect(await remote().map { $0.backends == 0 && ($0.lastError ?? "").contains("waiting for cilium/synced/cluster1/") } == true)
-            try root.succeed(["put", "cilium/synced/cluster1/\(cached ? "cilium/cache" : "cilium/state")/services/v1", "2026-12-03T00:00:00Z"])
+            try await root.succeed(["put", "cilium/synced/cluster1/\(cached ? "cilium/cache" : "cilium/state")/services/v1", "2026-12-03T00:00:00Z"])
             #expect(await waitUntil(.seconds(10)) { await remote().map { $0.connected && $0.canarySeen == true && $0.backends == 2 && $0.id == 7 } ?? false },
                     "\(String(describing: seen))")
             #expect(await remote()?.cached == cached)
@@ -118,15 +118,15 @@ struct CiliumInteropTests {
             let (clientPort, peerPort) = (etcd.clientPort, etcd.peerPort)
             etcd.stop()
             etcd = try await EtcdServer(clientPort: clientPort, peerPort: peerPort, tls: tls)
-            try ClusterMeshApiserverEtcdTests.configureAuth(Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles), cluster: "cluster1")
+            try await ClusterMeshApiserverEtcdTests.configureAuth(Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles), cluster: "cluster1")
             let restarted = Etcdctl(endpoint: etcd.clientURL, files: tls.files(of: "root"))
-            try Self.writeCiliumState(restarted, cached: cached, entry: nil, canary: false)
+            try await Self.writeCiliumState(restarted, cached: cached, entry: nil, canary: false)
             #expect(await waitUntil(.seconds(20)) { await remote()?.canarySeen == false }, "\(String(describing: seen))")
             try await Task.sleep(for: .seconds(1))
             #expect(await remote()?.backends == 2, "cluster1's backends are kept until its canary says the upload is complete")
             // ... until the upload is complete again, with one backend now.
             let bare = #"{"name":"spread","namespace":"default","shared":true,"cluster":"cluster1","clusterID":7,"backends":{"\#(backends[0])":{"tcp":{"Protocol":"TCP","Port":\#(backendPort)}}}}"#
-            try Self.writeCiliumState(restarted, cached: cached, entry: bare, canary: true)
+            try await Self.writeCiliumState(restarted, cached: cached, entry: bare, canary: true)
             #expect(await waitUntil(.seconds(10)) { await remote().map { $0.canarySeen == true && $0.backends == 1 } ?? false },
                     "\(String(describing: seen))")
         } catch {
@@ -150,11 +150,11 @@ struct CiliumInteropTests {
         }
         do {
             let root = Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles)
-            try root.succeed(["put", "cilium/cluster-config/big511", #"{"id":8,"capabilities":{"syncedCanaries":true,"maxConnectedClusters":511}}"#])
-            try root.succeed(["put", "cilium/cluster-config/slices", #"{"id":5,"capabilities":{"syncedCanaries":true,"maxConnectedClusters":255,"serviceExportsEnabled":false,"endpointSlicesExportMode":"endpointslices-only"}}"#])
-            try root.succeed(["put", "cilium/cluster-config/rotated", #"{"id":6,"capabilities":{"syncedCanaries":true}}"#])
-            try root.succeed(["put", "cilium/cluster-config/broken", #"{"id":9}"#])
-            for cluster in ["slices", "rotated"] { try root.succeed(["put", "cilium/synced/\(cluster)/cilium/state/services/v1", "now"]) }
+            try await root.succeed(["put", "cilium/cluster-config/big511", #"{"id":8,"capabilities":{"syncedCanaries":true,"maxConnectedClusters":511}}"#])
+            try await root.succeed(["put", "cilium/cluster-config/slices", #"{"id":5,"capabilities":{"syncedCanaries":true,"maxConnectedClusters":255,"serviceExportsEnabled":false,"endpointSlicesExportMode":"endpointslices-only"}}"#])
+            try await root.succeed(["put", "cilium/cluster-config/rotated", #"{"id":6,"capabilities":{"syncedCanaries":true}}"#])
+            try await root.succeed(["put", "cilium/cluster-config/broken", #"{"id":9}"#])
+            for cluster in ["slices", "rotated"] { try await root.succeed(["put", "cilium/synced/\(cluster)/cilium/state/services/v1", "now"]) }
 
             let folder = east.meshDir
             func clusterFile(_ host: String, ca: String) -> String {
@@ -219,7 +219,7 @@ struct CiliumInteropTests {
                 return now["rotated"]?.connected == true && now["broken"]?.connected == true && now["broken"]?.problem == nil
             }, "\(remotes)")
             #expect(remotes["rotated"]?.note == nil && remotes["rotated"]?.canarySeen == true)
-            let status = try Mesh.interlink(["status", "--api", east.apiURL])
+            let status = try await Mesh.interlink(["status", "--api", east.apiURL])
             #expect(status.contains("slices: exports no services in the v1 format") && status.contains("CANARY"), "\(status)")
             #expect(!status.contains("rotated: "), "no note for a plain peer: \(status)")
         } catch {

@@ -15,20 +15,20 @@ import Testing
 struct ClusterMeshApiserverEtcdTests {
     /// The users, roles and permissions, made with etcdctl as an operator would, then auth enabled.
     /// (`cilium/cache/` too: a KVStoreMesh cache is read the same way.)
-    static func configureAuth(_ etcdctl: Etcdctl, cluster: String = "east") throws {
-        try etcdctl.succeed(["user", "add", "root", "--no-password"])
-        try etcdctl.succeed(["user", "grant-role", "root", "root"])
-        try etcdctl.succeed(["role", "add", "remote"])
-        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/state/"])
-        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/cache/"])
-        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "cilium/cluster-config/\(cluster)"])
-        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/synced/\(cluster)/"])
-        try etcdctl.succeed(["role", "grant-permission", "remote", "read", "cilium/.heartbeat"])
-        try etcdctl.succeed(["user", "add", "remote", "--no-password"])
-        try etcdctl.succeed(["user", "grant-role", "remote", "remote"])
-        try etcdctl.succeed(["user", "add", "north-reader", "--new-user-password", "s3cret pass"])
-        try etcdctl.succeed(["user", "grant-role", "north-reader", "remote"])
-        try etcdctl.succeed(["auth", "enable"])
+    static func configureAuth(_ etcdctl: Etcdctl, cluster: String = "east") async throws {
+        try await etcdctl.succeed(["user", "add", "root", "--no-password"])
+        try await etcdctl.succeed(["user", "grant-role", "root", "root"])
+        try await etcdctl.succeed(["role", "add", "remote"])
+        try await etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/state/"])
+        try await etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/cache/"])
+        try await etcdctl.succeed(["role", "grant-permission", "remote", "read", "cilium/cluster-config/\(cluster)"])
+        try await etcdctl.succeed(["role", "grant-permission", "remote", "read", "--prefix=true", "cilium/synced/\(cluster)/"])
+        try await etcdctl.succeed(["role", "grant-permission", "remote", "read", "cilium/.heartbeat"])
+        try await etcdctl.succeed(["user", "add", "remote", "--no-password"])
+        try await etcdctl.succeed(["user", "grant-role", "remote", "remote"])
+        try await etcdctl.succeed(["user", "add", "north-reader", "--new-user-password", "s3cret pass"])
+        try await etcdctl.succeed(["user", "grant-role", "north-reader", "remote"])
+        try await etcdctl.succeed(["auth", "enable"])
     }
 
     @Test("east exports into it as root; west follows it with CN remote, north with a password; the remote role reads nothing else")
@@ -46,12 +46,12 @@ struct ClusterMeshApiserverEtcdTests {
             return statuses
         }
         do {
-            try Self.configureAuth(Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles))
+            try await Self.configureAuth(Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles))
             let root = Etcdctl(endpoint: etcd.clientURL, files: tls.files(of: "root"))
             let remote = Etcdctl(endpoint: etcd.clientURL, files: tls.files(of: "remote"))
-            let stranger = try Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles).run(["get", "cilium/cluster-config/east"])
+            let stranger = try await Etcdctl(endpoint: etcd.clientURL, files: tls.clientFiles).run(["get", "cilium/cluster-config/east"])
             #expect(stranger.status != 0, "auth is on: a CN that is no user is refused: \(stranger)")
-            try root.succeed(["put", "probe", "x"])
+            try await root.succeed(["put", "probe", "x"])
 
             for cluster in [east, west, north] { try cluster.addService("spread", port: 8077, annotations: ClusterMeshEndToEndTests.global) }
             let rootFiles = tls.files(of: "root")
@@ -64,11 +64,11 @@ struct ClusterMeshApiserverEtcdTests {
 
             // What the remote role may read: east's export is there, and nothing outside it is.
             #expect(await waitUntil(.seconds(10)) {
-                ((try? remote.run(["get", "cilium/state/services/v1/east/default/spread", "--print-value-only"]))?.stdout ?? "").contains(#""cluster":"east""#)
+                ((try? await remote.run(["get", "cilium/state/services/v1/east/default/spread", "--print-value-only"]))?.stdout ?? "").contains(#""cluster":"east""#)
             }, "east exported as root, remote reads it")
-            let wide = try remote.run(["get", "--prefix", "cilium/"])
+            let wide = try await remote.run(["get", "--prefix", "cilium/"])
             #expect(wide.status != 0 && wide.stderr.contains("etcdserver: permission denied"), "the remote role may not list cilium/: \(wide)")
-            let forged = try remote.run(["put", "cilium/state/services/v1/east/default/forged", "{}"])
+            let forged = try await remote.run(["put", "cilium/state/services/v1/east/default/forged", "{}"])
             #expect(forged.status != 0 && forged.stderr.contains("etcdserver: permission denied"), "\(forged)")
 
             let remoteFiles = tls.files(of: "remote")
@@ -100,7 +100,7 @@ struct ClusterMeshApiserverEtcdTests {
             }
 
             // A change in east reaches both followers through the remote role's watch.
-            try Mesh.interlink(["annotate", "service", "default/spread", "service.cilium.io/shared=false", "--api", east.apiURL])
+            try await Mesh.interlink(["annotate", "service", "default/spread", "service.cilium.io/shared=false", "--api", east.apiURL])
             for follower in [west, north] {
                 #expect(await waitUntil(.seconds(10)) {
                     (try? await follower.clusters().remotes.first { $0.name == "east" }).map { $0.backends == 0 } ?? false

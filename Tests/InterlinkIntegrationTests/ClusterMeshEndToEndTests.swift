@@ -145,15 +145,15 @@ struct ClusterMeshEndToEndTests {
             }
 
             // Disconnect north from the others: its backends leave east and west, and theirs leave north.
-            try Mesh.interlink(["disconnect", mesh.north.apiURL, mesh.east.apiURL])
-            try Mesh.interlink(["disconnect", mesh.north.apiURL, mesh.west.apiURL])
+            try await Mesh.interlink(["disconnect", mesh.north.apiURL, mesh.east.apiURL])
+            try await Mesh.interlink(["disconnect", mesh.north.apiURL, mesh.west.apiURL])
             for cluster in [mesh.east, mesh.west] {
                 #expect(await waitUntil(.seconds(10)) {
                     (try? await tallyBackends(cluster.frontend(8021), 60)).map { MeshCluster.clusters(of: $0) == ["east", "west"] } ?? false
                 }, "\(cluster.name) drained north")
             }
             #expect(MeshCluster.clusters(of: try await tallyBackends(mesh.north.frontend(8021), 60)) == ["north"])
-            try Mesh.interlink(["connect", "--timeout", "20s"] + mesh.all.map(\.apiURL))
+            try await Mesh.interlink(["connect", "--timeout", "20s"] + mesh.all.map(\.apiURL))
 
             // North crashes (agent killed; in etcd mode its etcd too) and its backends die.
             await mesh.north.crash()

@@ -29,17 +29,17 @@ struct CommandLineTests {
         """
 
     @Test("validate: exit 0 on the bundled example, listing its service")
-    func validateExample() throws {
+    func validateExample() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let result = try InterlinkProcess.run(["validate", root.appendingPathComponent("examples/single-cluster").path])
+        let result = try await InterlinkProcess.run(["validate", root.appendingPathComponent("examples/single-cluster").path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("default/echo 127.0.0.10:8080 -> 3 backend(s)"))
     }
 
     @Test("validate: exit 2 and every problem with file, document, field, value and what is allowed")
-    func validateReportsAllProblems() throws {
+    func validateReportsAllProblems() async throws {
         let dir = try Self.writeFile(Self.invalidManifest)
-        let result = try InterlinkProcess.run(["validate", dir])
+        let result = try await InterlinkProcess.run(["validate", dir])
         #expect(result.status == 2)
         #expect(result.stderr.contains("\(dir)/bad.yaml: document 1: spec.ports[0].port: 70000 is not a port number (1-65535)"))
         #expect(result.stderr.contains("\(dir)/bad.yaml: document 2: kind: ConfigMap is not supported"))
@@ -48,18 +48,18 @@ struct CommandLineTests {
     @Test("agent: refuses to start on invalid manifests with exit 2 and lists the problems")
     func agentRefusesInvalidManifests() async throws {
         let dir = try Self.writeFile(Self.invalidManifest)
-        let result = try InterlinkProcess.run(["agent", "--manifests", dir, "--api-listen", "127.0.31.1:\(try await freePort())"])
+        let result = try await InterlinkProcess.run(["agent", "--manifests", dir, "--api-listen", "127.0.31.1:\(try await freePort())"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("not started"))
         #expect(result.stderr.contains("70000 is not a port number"))
     }
 
     @Test("agent: a bad command-line value is named with the fix")
-    func agentRejectsBadArguments() throws {
-        let badName = try InterlinkProcess.run(["agent", "--manifests", "/nonexistent", "--cluster-name", "East_1"])
+    func agentRejectsBadArguments() async throws {
+        let badName = try await InterlinkProcess.run(["agent", "--manifests", "/nonexistent", "--cluster-name", "East_1"])
         #expect(badName.status == 64)
         #expect(badName.stderr.contains("--cluster-name"))
-        let badID = try InterlinkProcess.run(["agent", "--manifests", "/nonexistent", "--cluster-id", "0"])
+        let badID = try await InterlinkProcess.run(["agent", "--manifests", "/nonexistent", "--cluster-id", "0"])
         #expect(badID.status == 64)
         #expect(badID.stderr.contains("1 to 255"))
     }
@@ -97,7 +97,7 @@ struct CommandLineTests {
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!process.isRunning, "exits once the connection is closed, well before the 20 s grace")
         #expect(process.terminationStatus == 0)
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = String(decoding: await ChildProcess.readToEnd(err), as: UTF8.self)
         #expect(log.contains("drained"))
         await backend.stop()
     }

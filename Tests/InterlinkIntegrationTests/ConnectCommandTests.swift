@@ -14,7 +14,7 @@ struct ConnectCommandTests {
             "--mesh-listen", "127.0.34.\(host):\(try await freePort(on: "127.0.34.\(host)"))", "--data-dir", dir.path, "--log-level", "error",
         ])
         let url = "http://\(api)"
-        let cluster = try await MeshCluster.waitForAPI(url)
+        let cluster = await MeshCluster.waitForAPI(url)
         #expect(cluster, "agent \(name) answers")
         return (process, url, dir)
     }
@@ -27,7 +27,7 @@ struct ConnectCommandTests {
             for process in [a, b] { process.terminate(); process.waitUntilExit() }
             for dir in [aDir, bDir] { try? FileManager.default.removeItem(at: dir) }
         }
-        let result = try InterlinkProcess.run(["connect", aURL, bURL])
+        let result = try await InterlinkProcess.run(["connect", aURL, bURL])
         #expect(result.status == 1)
         #expect(result.stderr.contains("alpha") && result.stderr.contains("beta") && result.stderr.contains("ID 5"), "\(result.stderr)")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: aDir.appendingPathComponent("clustermesh").path)) ?? []
@@ -37,7 +37,7 @@ struct ConnectCommandTests {
     @Test("an agent that cannot be reached is named, with what to check")
     func unreachableAgent() async throws {
         let nowhere = "http://127.0.34.9:\(try await freePort(on: "127.0.34.9"))"
-        let result = try InterlinkProcess.run(["connect", nowhere, "http://127.0.34.8:1"])
+        let result = try await InterlinkProcess.run(["connect", nowhere, "http://127.0.34.8:1"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("cannot reach the agent at \(nowhere)"), "\(result.stderr)")
         #expect(!result.stderr.contains("Fatal"))
@@ -51,10 +51,10 @@ struct ConnectCommandTests {
             for process in [a, b] { process.terminate(); process.waitUntilExit() }
             for dir in [aDir, bDir] { try? FileManager.default.removeItem(at: dir) }
         }
-        let connected = try InterlinkProcess.run(["connect", "--timeout", "20s", aURL, bURL])
+        let connected = try await InterlinkProcess.run(["connect", "--timeout", "20s", aURL, bURL])
         #expect(connected.status == 0, "\(connected.stderr)")
         #expect(connected.stdout.contains("connected: every cluster sees every other (gamma, delta)"))
-        let disconnected = try InterlinkProcess.run(["disconnect", aURL, bURL])
+        let disconnected = try await InterlinkProcess.run(["disconnect", aURL, bURL])
         #expect(disconnected.status == 0, "\(disconnected.stderr)")
         #expect(disconnected.stdout.contains("gamma: disconnected from delta"))
         #expect(await waitUntil(.seconds(5)) {

@@ -12,20 +12,14 @@ struct DashboardTests {
     }
 
     /// Runs headless Chromium on `url` for a few seconds of page time with `arguments`.
-    static func browse(_ url: String, _ arguments: [String]) throws -> String {
+    static func browse(_ url: String, _ arguments: [String]) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Chromium.path!)
         process.arguments = [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=5000",
             "--window-size=1100,1000",
         ] + arguments + [url]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: try await ChildProcess.run(process).stdout, as: UTF8.self)
     }
 
     @Test("the page shows the clusters, the share chart with traffic in both clusters, every backend and the explanation")
@@ -37,7 +31,7 @@ struct DashboardTests {
         do {
             for cluster in [mesh.east, mesh.west] { try cluster.startAgent() }
             for cluster in [mesh.east, mesh.west] { #expect(await cluster.waitHealthy()) }
-            try Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
+            try await Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
             // Traffic starts once east routes to west's backends too, so that both clusters have
             // a share in the chart's last seconds however slowly a loaded machine gets there.
             #expect(await waitUntil(.seconds(10)) {
@@ -61,7 +55,7 @@ struct DashboardTests {
                 Issue.record("east's last five traffic samples never held both clusters: \(String(describing: try? await mesh.east.traffic()["default/echo"]?.suffix(5).map(\.clusters))); backends: \(rows)")
             }
 
-            let dom = try Self.browse(mesh.east.apiURL + "/", ["--dump-dom"])
+            let dom = try await Self.browse(mesh.east.apiURL + "/", ["--dump-dom"])
             #expect(dom.contains(#"class="cluster-node" data-cluster="east" data-connected="true""#), "\(dom.suffix(2000))")
             #expect(dom.contains(#"class="cluster-node" data-cluster="west" data-connected="true""#))
             #expect(dom.contains(#"data-service="default/echo""#))
@@ -82,7 +76,7 @@ struct DashboardTests {
             try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
             let screenshot = Self.artifacts.appendingPathComponent("dashboard.png")
             try? FileManager.default.removeItem(at: screenshot)
-            _ = try Self.browse(mesh.east.apiURL + "/", ["--screenshot=\(screenshot.path)"])
+            _ = try await Self.browse(mesh.east.apiURL + "/", ["--screenshot=\(screenshot.path)"])
             let size = (try? FileManager.default.attributesOfItem(atPath: screenshot.path)[.size] as? Int) ?? 0
             #expect(size > 10_000, "a screenshot was kept at \(screenshot.path)")
         } catch {

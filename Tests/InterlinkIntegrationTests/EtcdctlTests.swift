@@ -16,7 +16,7 @@ struct EtcdctlTests {
     static func startAgent(_ extraArguments: [String] = []) async throws -> (MeshCluster, URL) {
         let cluster = try await MeshCluster(name: "east", id: 1, subnet: 76, kind: .embedded, backendPort: try await freePort())
         let certificates = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-certs-\(UUID().uuidString)")
-        try cluster.issueCertificates(in: certificates)
+        try await cluster.issueCertificates(in: certificates)
         try cluster.addService("echo", port: 8076, annotations: ClusterMeshEndToEndTests.global)
         if asNobody {
             try cluster.handOverToNobody()
@@ -42,33 +42,33 @@ struct EtcdctlTests {
             #expect(cluster.storeURL.hasPrefix("https://"))
             var listed = Etcdctl.Output(status: -1, stdout: "", stderr: "")
             #expect(await waitUntil(.seconds(10)) {
-                listed = (try? remote.run(["get", "--prefix", "cilium/", "--keys-only"])) ?? listed
+                listed = (try? await remote.run(["get", "--prefix", "cilium/", "--keys-only"])) ?? listed
                 return listed.stdout.contains(Self.serviceKey)
             }, "get --prefix cilium/ as remote: \(listed)")
             for key in ["cilium/cluster-config/east", "cilium/synced/east/"] {
                 #expect(listed.stdout.contains(key), "\(key) in \(listed)")
             }
             #expect(listed.status == 0)
-            let value = try remote.run(["get", Self.serviceKey, "--print-value-only"])
+            let value = try await remote.run(["get", Self.serviceKey, "--print-value-only"])
             #expect(value.stdout.contains(#""cluster":"east""#) && value.stdout.contains(#""shared":true"#), "\(value)")
 
             let watch = try remote.start(["watch", "--prefix", "cilium/state/services/v1/east/"])
             defer { watch.stop() }
             try await Task.sleep(for: .milliseconds(500))  // etcdctl has dialled and created its watch
-            try Mesh.interlink(["annotate", "service", "default/echo", "service.cilium.io/shared=false", "--api", cluster.apiURL])
+            try await Mesh.interlink(["annotate", "service", "default/echo", "service.cilium.io/shared=false", "--api", cluster.apiURL])
             #expect(await waitUntil(.seconds(10)) { watch.output.contains("DELETE\n\(Self.serviceKey)") }, "watch saw the unshare: \(watch.output)")
-            try Mesh.interlink(["annotate", "service", "default/echo", "service.cilium.io/shared-", "--api", cluster.apiURL])
+            try await Mesh.interlink(["annotate", "service", "default/echo", "service.cilium.io/shared-", "--api", cluster.apiURL])
             #expect(await waitUntil(.seconds(10)) { watch.output.contains("PUT\n\(Self.serviceKey)\n{") }, "watch saw the export again: \(watch.output)")
 
-            let put = try remote.run(["put", "cilium/state/services/v1/east/default/forged", "{}"])
+            let put = try await remote.run(["put", "cilium/state/services/v1/east/default/forged", "{}"])
             #expect(put.status != 0 && put.stderr.contains("etcdserver: permission denied"), "\(put)")
-            let outside = try remote.run(["get", "interlink/", "--prefix"])
+            let outside = try await remote.run(["get", "interlink/", "--prefix"])
             #expect(outside.status != 0 && outside.stderr.contains("etcdserver: permission denied"), "the agent's own keys stay private: \(outside)")
 
             var anonymous = remote
             anonymous.certFile = nil
             anonymous.keyFile = nil
-            let refused = try anonymous.run(["get", Self.serviceKey])
+            let refused = try await anonymous.run(["get", Self.serviceKey])
             #expect(refused.status != 0 && refused.stdout.isEmpty, "no client certificate, no answer: \(refused)")
         } catch {
             await cluster.shutdown()
@@ -90,14 +90,14 @@ struct EtcdctlTests {
             ]
             var keys: [String] = []
             #expect(await waitUntil(.seconds(10)) {
-                keys = ((try? remote.run(["get", "--prefix", "cilium/", "--keys-only"]))?.stdout ?? "").split(separator: "\n").map(String.init)
+                keys = ((try? await remote.run(["get", "--prefix", "cilium/", "--keys-only"]))?.stdout ?? "").split(separator: "\n").map(String.init)
                 return Set(wanted).isSubset(of: keys)
             }, "get --prefix cilium/ --keys-only as remote: \(keys)")
             print("cilium-agent-view keys: \(keys.joined(separator: " "))")
-            let config = try remote.succeed(["get", "cilium/cluster-config/east", "--print-value-only"])
+            let config = try await remote.succeed(["get", "cilium/cluster-config/east", "--print-value-only"])
             #expect(config.trimmingCharacters(in: .whitespacesAndNewlines)
                 == #"{"capabilities":{"maxConnectedClusters":255,"serviceExportsEnabled":false,"syncedCanaries":true},"id":1}"#, "\(config)")
-            let entry = try remote.succeed(["get", Self.serviceKey, "--print-value-only"])
+            let entry = try await remote.succeed(["get", Self.serviceKey, "--print-value-only"])
             let fields = try #require(try JSONSerialization.jsonObject(with: Data(entry.utf8)) as? [String: Any])
             #expect(Set(fields.keys) == ["cluster", "namespace", "name", "frontends", "backends", "labels", "selector", "includeExternal", "shared", "clusterID"],
                     "Cilium's ClusterService fields, hostnames and zones left out when empty: \(entry)")
@@ -108,12 +108,12 @@ struct EtcdctlTests {
 
             let parser = ISO8601DateFormatter()
             parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            func heartbeat() throws -> Date? {
-                parser.date(from: try remote.succeed(["get", "cilium/.heartbeat", "--print-value-only"]).trimmingCharacters(in: .whitespacesAndNewlines))
+            func heartbeat() async throws -> Date? {
+                parser.date(from: try await remote.succeed(["get", "cilium/.heartbeat", "--print-value-only"]).trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            let first = try #require(try heartbeat(), "the heartbeat is an RFC 3339 time")
+            let first = try #require(try await heartbeat(), "the heartbeat is an RFC 3339 time")
             try await Task.sleep(for: .milliseconds(2500))
-            let second = try #require(try heartbeat())
+            let second = try #require(try await heartbeat())
             #expect(second > first, "the heartbeat advances: \(first) then \(second)")
         } catch {
             await cluster.shutdown()
@@ -128,40 +128,40 @@ struct EtcdctlTests {
         defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
         let admin = Etcdctl(endpoint: cluster.storeURL, certificates: dir, identity: "admin")
         do {
-            let put = try admin.run(["put", "etcdctl/k", "v1"])
+            let put = try await admin.run(["put", "etcdctl/k", "v1"])
             #expect(put.status == 0 && put.stdout == "OK\n", "\(put)")
-            let first = try admin.run(["get", "etcdctl/k", "-w", "json"])
+            let first = try await admin.run(["get", "etcdctl/k", "-w", "json"])
             let firstRevision = try #require(Self.number("mod_revision", in: first.stdout), "\(first)")
 
-            let txn = try admin.run(["txn"], input: "value(\"etcdctl/k\") = \"v1\"\n\nput etcdctl/k v2\n\nput etcdctl/k failed\n\n")
+            let txn = try await admin.run(["txn"], input: "value(\"etcdctl/k\") = \"v1\"\n\nput etcdctl/k v2\n\nput etcdctl/k failed\n\n")
             #expect(txn.status == 0 && txn.stdout.hasPrefix("SUCCESS\n\nOK"), "\(txn)")
-            let missed = try admin.run(["txn"], input: "value(\"etcdctl/k\") = \"v1\"\n\nput etcdctl/k v3\n\nget etcdctl/k\n\n")
+            let missed = try await admin.run(["txn"], input: "value(\"etcdctl/k\") = \"v1\"\n\nput etcdctl/k v3\n\nget etcdctl/k\n\n")
             #expect(missed.status == 0 && missed.stdout.hasPrefix("FAILURE\n\netcdctl/k\nv2"), "\(missed)")
 
-            let grant = try admin.run(["lease", "grant", "60"])
+            let grant = try await admin.run(["lease", "grant", "60"])
             let lease = try #require(grant.stdout.split(separator: " ").dropFirst().first.map(String.init), "\(grant)")
             #expect(grant.stdout == "lease \(lease) granted with TTL(60s)\n", "\(grant)")
-            #expect(try admin.run(["put", "etcdctl/leased", "x", "--lease", lease]).status == 0)
-            let alive = try admin.run(["lease", "keep-alive", "--once", lease])
+            #expect(try await admin.run(["put", "etcdctl/leased", "x", "--lease", lease]).status == 0)
+            let alive = try await admin.run(["lease", "keep-alive", "--once", lease])
             #expect(alive.stdout == "lease \(lease) keepalived with TTL(60)\n", "\(alive)")
-            let ttl = try admin.run(["lease", "timetolive", lease, "--keys"])
+            let ttl = try await admin.run(["lease", "timetolive", lease, "--keys"])
             #expect(ttl.stdout.hasPrefix("lease \(lease) granted with TTL(60s), remaining(") && ttl.stdout.contains("attached keys([etcdctl/leased])"), "\(ttl)")
-            let revoke = try admin.run(["lease", "revoke", lease])
+            let revoke = try await admin.run(["lease", "revoke", lease])
             #expect(revoke.stdout == "lease \(lease) revoked\n", "\(revoke)")
-            #expect(try admin.run(["get", "etcdctl/leased"]).stdout.isEmpty, "revoking the lease deleted its key")
+            #expect(try await admin.run(["get", "etcdctl/leased"]).stdout.isEmpty, "revoking the lease deleted its key")
 
-            let latest = try admin.run(["get", "etcdctl/k", "-w", "json"])
+            let latest = try await admin.run(["get", "etcdctl/k", "-w", "json"])
             let revision = try #require(Self.number("revision", in: latest.stdout), "\(latest)")
-            let compacted = try admin.run(["compaction", "\(revision)"])
+            let compacted = try await admin.run(["compaction", "\(revision)"])
             #expect(compacted.stdout == "compacted revision \(revision)\n", "\(compacted)")
-            let old = try admin.run(["get", "etcdctl/k", "--rev", "\(firstRevision)"])
+            let old = try await admin.run(["get", "etcdctl/k", "--rev", "\(firstRevision)"])
             #expect(old.status != 0 && old.stderr.contains("etcdserver: mvcc: required revision has been compacted"), "\(old)")
 
-            let members = try admin.run(["member", "list"])
+            let members = try await admin.run(["member", "list"])
             #expect(members.status == 0 && members.stdout.contains(", started, east, ") && members.stdout.contains(cluster.storeURL), "\(members)")
-            let status = try admin.run(["endpoint", "status"])
+            let status = try await admin.run(["endpoint", "status"])
             #expect(status.status == 0 && status.stdout.hasPrefix("\(cluster.storeURL), ") && status.stdout.contains(", 3.4.23, "), "\(status)")
-            let health = try admin.run(["endpoint", "health"])
+            let health = try await admin.run(["endpoint", "health"])
             #expect(health.status == 0 && (health.stdout + health.stderr).contains("\(cluster.storeURL) is healthy"), "\(health)")
         } catch {
             await cluster.shutdown()

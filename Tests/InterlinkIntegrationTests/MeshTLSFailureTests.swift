@@ -66,13 +66,13 @@ struct MeshTLSFailureTests {
         do {
             let eastDir = fixture.root.appendingPathComponent("east")
             // A certificate for the wrong address (127.0.80.2), kept aside, then the right one.
-            try Mesh.interlink(["certs", "init", "--dir", fixture.root.path])
-            try Mesh.interlink(["certs", "issue", "--dir", fixture.root.path, "--cluster", "east", "--ip", "127.0.80.2"])
+            try await Mesh.interlink(["certs", "init", "--dir", fixture.root.path])
+            try await Mesh.interlink(["certs", "issue", "--dir", fixture.root.path, "--cluster", "east", "--ip", "127.0.80.2"])
             let wrongName = base.appendingPathComponent("wrong-name")
             try FileManager.default.moveItem(at: eastDir, to: wrongName)
-            try Mesh.interlink(["certs", "issue", "--dir", fixture.root.path, "--cluster", "east", "--ip", "127.0.80.1"])
-            try Mesh.interlink(["certs", "init", "--dir", fixture.other.path])
-            try Mesh.interlink(["certs", "issue", "--dir", fixture.other.path, "--cluster", "stranger"])
+            try await Mesh.interlink(["certs", "issue", "--dir", fixture.root.path, "--cluster", "east", "--ip", "127.0.80.1"])
+            try await Mesh.interlink(["certs", "init", "--dir", fixture.other.path])
+            try await Mesh.interlink(["certs", "issue", "--dir", fixture.other.path, "--cluster", "stranger"])
             try FileManager.default.createDirectory(at: fixture.served, withIntermediateDirectories: true)
             try Self.serve(wrongName, in: fixture.served)
 
@@ -94,7 +94,7 @@ struct MeshTLSFailureTests {
             let mismatch = await fixture.waitForError("is for east.mesh.cilium.io, localhost, 127.0.80.2, not 127.0.80.1")
             #expect(mismatch != nil, "the name mismatch is explained")
             #expect((mismatch?.failures ?? 0) >= 1)
-            let status = try Mesh.interlink(["status", "--api", west.apiURL])
+            let status = try await Mesh.interlink(["status", "--api", west.apiURL])
             #expect(status.contains("not 127.0.80.1: reach the store at one of those, or issue its certificate with --ip/--dns 127.0.80.1"), "\(status)")
 
             // Fixed where it was wrong, on east: west's next attempt succeeds, its file unchanged.

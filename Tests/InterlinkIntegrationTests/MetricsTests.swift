@@ -37,7 +37,7 @@ struct MetricsTests {
         do {
             for cluster in [mesh.east, mesh.west] { try cluster.startAgent() }
             for cluster in [mesh.east, mesh.west] { #expect(await cluster.waitHealthy()) }
-            try Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
+            try await Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
             _ = try await tallyBackends(mesh.east.frontend(8051), 40)
 
             // The dashboard's history (sampled every second) counts the same connections.
@@ -71,7 +71,7 @@ struct MetricsTests {
 
             // A disconnected cluster's state goes with it (its connect-latency histogram, which is
             // history, stays); the counters of the local cluster stay.
-            try Mesh.interlink(["disconnect", mesh.east.apiURL, mesh.west.apiURL])
+            try await Mesh.interlink(["disconnect", mesh.east.apiURL, mesh.west.apiURL])
             #expect(await waitUntil(.seconds(10)) {
                 (try? await Self.scrape(mesh.east)).map { scrape in
                     !scrape.split(separator: "\n").contains { $0.contains(#"cluster="west""#) && !$0.hasPrefix("interlink_connect_duration_seconds") }

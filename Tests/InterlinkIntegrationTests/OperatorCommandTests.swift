@@ -17,34 +17,34 @@ struct OperatorCommandTests {
         do {
             for cluster in [mesh.east, mesh.west] { try cluster.startAgent() }
             for cluster in [mesh.east, mesh.west] { #expect(await cluster.waitHealthy()) }
-            try Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
+            try await Mesh.interlink(["connect", "--timeout", "20s", mesh.east.apiURL, mesh.west.apiURL])
             let api = ["--api", mesh.east.apiURL]
 
-            let status = try Mesh.interlink(["status", "--wait", "--wait-duration", "10s"] + api)
+            let status = try await Mesh.interlink(["status", "--wait", "--wait-duration", "10s"] + api)
             #expect(status.contains("cluster east (ID 1), kvstore embedded") && status.contains("(healthy, last export"), "\(status)")
             #expect(status.contains("west") && status.contains("yes"), "\(status)")
-            let services = try Mesh.interlink(["services", "default/echo"] + api)
+            let services = try await Mesh.interlink(["services", "default/echo"] + api)
             #expect(services.contains("affinity=local") && services.contains("west") && services.contains("no: affinity local"), "\(services)")
-            let explained = try Mesh.interlink(["explain", "default/echo"] + api)
+            let explained = try await Mesh.interlink(["explain", "default/echo"] + api)
             #expect(explained.contains("affinity=local: east has 2 of 2 backends healthy, so new connections stay in east"), "\(explained)")
 
             // Maintenance: affinity remote, live.
-            #expect(try Mesh.interlink(["annotate", "service", "default/echo", "service.cilium.io/affinity=remote"] + api).contains("annotated"))
+            #expect(try await Mesh.interlink(["annotate", "service", "default/echo", "service.cilium.io/affinity=remote"] + api).contains("annotated"))
             #expect(MeshCluster.clusters(of: try await tallyBackends(mesh.east.frontend(8041), 30)) == ["west"])
-            let afterAnnotate = try Mesh.interlink(["explain", "default/echo"] + api)
+            let afterAnnotate = try await Mesh.interlink(["explain", "default/echo"] + api)
             #expect(afterAnnotate.contains("affinity=remote: new connections go to west (2 healthy)") && afterAnnotate.contains("annotate"), "\(afterAnnotate)")
             // An invalid value changes nothing and is named.
-            let bad = try InterlinkProcess.run(["annotate", "service", "default/echo", "service.cilium.io/affinity=sideways"] + api)
+            let bad = try await InterlinkProcess.run(["annotate", "service", "default/echo", "service.cilium.io/affinity=sideways"] + api)
             #expect(bad.status == 1 && bad.stderr.contains("sideways") && bad.stderr.contains("service.cilium.io/affinity"), "\(bad.stderr)")
             #expect(MeshCluster.clusters(of: try await tallyBackends(mesh.east.frontend(8041), 20)) == ["west"])
 
             // Drain one of west's backends: east stops using it; undrain brings it back.
             let drainedBackend = mesh.west.backendEndpoint(1).description
-            try Mesh.interlink(["drain", "backend", drainedBackend] + api)
+            try await Mesh.interlink(["drain", "backend", drainedBackend] + api)
             #expect(try await tallyBackends(mesh.east.frontend(8041), 30) == ["west-b2": 30])
-            let afterDrain = try Mesh.interlink(["explain", "default/echo"] + api)
+            let afterDrain = try await Mesh.interlink(["explain", "default/echo"] + api)
             #expect(afterDrain.contains("): drain \(drainedBackend): taken out of new traffic by an operator"), "explain says since when: \(afterDrain)")
-            let unknown = try InterlinkProcess.run(["drain", "backend", "127.0.99.99:1"] + api)
+            let unknown = try await InterlinkProcess.run(["drain", "backend", "127.0.99.99:1"] + api)
             #expect(unknown.status == 1 && unknown.stderr.contains("not a backend"), "\(unknown.stderr)")
 
             // Restart east: the annotation and the drain are still there.
@@ -54,12 +54,12 @@ struct OperatorCommandTests {
             #expect(await waitUntil(.seconds(10)) {
                 (try? await tallyBackends(mesh.east.frontend(8041), 20)) == ["west-b2": 20]
             }, "affinity remote and the drain survived the restart")
-            try Mesh.interlink(["undrain", "backend", drainedBackend] + api)
+            try await Mesh.interlink(["undrain", "backend", drainedBackend] + api)
             #expect(MeshCluster.clusters(of: try await tallyBackends(mesh.east.frontend(8041), 60)) == ["west"])
             #expect(try await tallyBackends(mesh.east.frontend(8041), 60).keys.sorted() == ["west-b1", "west-b2"])
 
             // No agent there: a clear error, not a stack trace.
-            let nowhere = try InterlinkProcess.run(["status", "--api", "http://127.0.0.1:1"])
+            let nowhere = try await InterlinkProcess.run(["status", "--api", "http://127.0.0.1:1"])
             #expect(nowhere.status == 1 && nowhere.stderr.contains("cannot reach the agent at http://127.0.0.1:1"), "\(nowhere.stderr)")
         } catch {
             await mesh.shutdown()
@@ -70,7 +70,7 @@ struct OperatorCommandTests {
 
     @Test("interlink demo, in short phases, its stores over mutual TLS: every phase behaves and the table says so")
     func demo() async throws {
-        let result = try InterlinkProcess.run(["demo", "--phase-seconds", "3s", "--subnet", "96"])
+        let result = try await InterlinkProcess.run(["demo", "--phase-seconds", "3s", "--subnet", "96"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         for phase in ["affinity none", "affinity local", "east's backends fail", "east's backends are back", "affinity remote"] {
             let row = result.stdout.split(separator: "\n").first { $0.hasPrefix(phase) && ($0.hasSuffix("ok") || $0.hasSuffix("EXPECTED")) }
@@ -96,7 +96,7 @@ struct OperatorCommandTests {
                 annotations: ClusterMeshEndToEndTests.fast)
             second.name = "second"
             let dir = try second.write()
-            let applied = try Mesh.interlink(["apply", "-f", dir] + api)
+            let applied = try await Mesh.interlink(["apply", "-f", dir] + api)
             #expect(applied.contains("service/default/second created"), "\(applied)")
             #expect(try await tallyBackends(mesh.east.frontend(8072), 10) == ["east-b1": 10])
 
@@ -104,19 +104,19 @@ struct OperatorCommandTests {
             // force is refused by the agent. Neither changes anything.
             var broken = second
             broken.backendPort = 0
-            let fieldError = try InterlinkProcess.run(["apply", "-f", try broken.write()] + api)
+            let fieldError = try await InterlinkProcess.run(["apply", "-f", try broken.write()] + api)
             #expect(fieldError.status == 2 && fieldError.stderr.contains("nothing changed"), "\(fieldError.stderr)")
             var clash = second
             clash.name = "third"
             clash.port = 8071  // the frontend of `first`
-            let conflict = try InterlinkProcess.run(["apply", "-f", try clash.write()] + api)
+            let conflict = try await InterlinkProcess.run(["apply", "-f", try clash.write()] + api)
             #expect(conflict.status == 1 && conflict.stderr.contains("already used by Service default/first"), "\(conflict.stderr)")
             #expect(try await tallyBackends(mesh.east.frontend(8071), 40).count == 2, "both backends of first answer")
 
             // Delete: the frontend stops listening.
-            #expect(try Mesh.interlink(["delete", "service", "default/first"] + api).contains("deleted"))
+            #expect(try await Mesh.interlink(["delete", "service", "default/first"] + api).contains("deleted"))
             #expect((try? await TestClient.firstLine(from: mesh.east.frontend(8071))) == nil, "first's frontend is closed")
-            let missing = try InterlinkProcess.run(["delete", "service", "default/nothing"] + api)
+            let missing = try await InterlinkProcess.run(["delete", "service", "default/nothing"] + api)
             #expect(missing.status == 1 && missing.stderr.contains("no service default/nothing"))
 
             // Restart: second is still there, first still gone.
@@ -145,10 +145,10 @@ struct OperatorCommandTests {
             try mesh.east.startAgent()
             #expect(await mesh.east.waitHealthy())
             let api = ["--api", mesh.east.apiURL]
-            #expect(try Mesh.interlink(["services"] + api).contains("default/guarded"), "reads need no token")
-            let anonymous = try InterlinkProcess.run(["drain", "backend", mesh.east.backendEndpoint(1).description] + api)
+            #expect(try await Mesh.interlink(["services"] + api).contains("default/guarded"), "reads need no token")
+            let anonymous = try await InterlinkProcess.run(["drain", "backend", mesh.east.backendEndpoint(1).description] + api)
             #expect(anonymous.status == 1 && anonymous.stderr.contains("Authorization: Bearer"), "\(anonymous.stderr)")
-            let wrong = try InterlinkProcess.run(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", wrongFile.path] + api)
+            let wrong = try await InterlinkProcess.run(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", wrongFile.path] + api)
             #expect(wrong.status == 1)
             // Every mutating route answers 401 without the token or with a wrong one.
             let routes: [(HTTPMethod, String, String)] = [
@@ -169,7 +169,7 @@ struct OperatorCommandTests {
                 }
             }
             #expect(try await tallyBackends(mesh.east.frontend(8081), 40).count == 2, "nothing was drained")
-            try Mesh.interlink(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", tokenFile.path] + api)
+            try await Mesh.interlink(["drain", "backend", mesh.east.backendEndpoint(1).description, "--api-token-file", tokenFile.path] + api)
             #expect(try await tallyBackends(mesh.east.frontend(8081), 20) == ["east-b2": 20])
         } catch {
             await mesh.shutdown()

@@ -47,7 +47,7 @@ struct UnprivilegedTests {
             for cluster in mesh.all { #expect(await cluster.waitHealthy(), "\(cluster.name)'s agent answers as nobody") }
             for cluster in mesh.all { #expect(Self.uid(of: try #require(cluster.process)) == "65534") }
             for process in backends { #expect(Self.uid(of: process) == "65534") }
-            try Mesh.interlink(["connect", "--timeout", "20s"] + mesh.all.map(\.apiURL))
+            try await Mesh.interlink(["connect", "--timeout", "20s"] + mesh.all.map(\.apiURL))
             let east = mesh.east
             #expect(await east.localBackendsUp(within: .seconds(10)), "active checks as nobody pass")
 
@@ -69,7 +69,7 @@ struct UnprivilegedTests {
             #expect(failures == 0)
 
             // The API: a live change as nobody, saved in the store.
-            try Mesh.interlink(["annotate", "service", "default/echo", "service.cilium.io/affinity=remote", "--api", east.apiURL])
+            try await Mesh.interlink(["annotate", "service", "default/echo", "service.cilium.io/affinity=remote", "--api", east.apiURL])
             #expect(try await east.services().services.first?.affinity == "remote")
         }
         let unclean = await mesh.shutdown()

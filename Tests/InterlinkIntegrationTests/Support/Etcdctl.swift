@@ -34,8 +34,8 @@ struct Etcdctl: Sendable {
 
     /// Runs `etcdctl ARGS`; throws with its output unless it exits 0.
     @discardableResult
-    func succeed(_ arguments: [String]) throws -> String {
-        let result = try run(arguments)
+    func succeed(_ arguments: [String]) async throws -> String {
+        let result = try await run(arguments)
         guard result.status == 0 else { throw EtcdServerError("etcdctl \(arguments.joined(separator: " ")): \(result)") }
         return result.stdout
     }
@@ -63,19 +63,9 @@ struct Etcdctl: Sendable {
     }
 
     /// Runs `etcdctl ARGS` to completion, with `input` on its standard input.
-    func run(_ arguments: [String], input: String? = nil) throws -> Output {
-        let process = process(arguments)
-        let out = Pipe(), err = Pipe(), stdin = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin
-        try process.run()
-        stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
-        try stdin.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    func run(_ arguments: [String], input: String? = nil) async throws -> Output {
+        let result = try await ChildProcess.run(process(arguments), input: Data((input ?? "").utf8))
+        return Output(status: result.status, stdout: String(decoding: result.stdout, as: UTF8.self), stderr: String(decoding: result.stderr, as: UTF8.self))
     }
 
     /// A long-running `etcdctl ARGS` (such as `watch`) whose output is collected as it comes.

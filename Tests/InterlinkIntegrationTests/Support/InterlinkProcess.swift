@@ -41,12 +41,12 @@ enum InterlinkProcess {
     }
 
     /// Runs `interlink ARGS` to completion.
-    static func run(_ arguments: [String]) throws -> Output {
-        let (process, out, err) = try start(arguments)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String]) async throws -> Output {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let result = try await ChildProcess.run(process)
+        return Output(status: result.status, stdout: String(decoding: result.stdout, as: UTF8.self), stderr: String(decoding: result.stderr, as: UTF8.self))
     }
 }
 
@@ -59,9 +59,10 @@ final class OutputCollector: Sendable {
     private let buffer = Buffer()
 
     init(_ pipe: Pipe) {
-        pipe.fileHandleForReading.readabilityHandler = { [buffer] handle in
-            let data = handle.availableData
-            buffer.data.withLock { $0.append(data) }
+        let descriptor = pipe.fileHandleForReading.fileDescriptor
+        Thread.detachNewThread { [buffer, pipe] in
+            ChildProcess.readChunks(descriptor) { chunk in buffer.data.withLock { $0.append(chunk) } }
+            _ = pipe
         }
     }
 

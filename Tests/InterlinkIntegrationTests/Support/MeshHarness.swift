@@ -140,11 +140,11 @@ final class MeshCluster: @unchecked Sendable {
 
     /// Makes this cluster's certificates in `root` as a user would (`interlink certs init` for
     /// the mesh CA, once per root; `interlink certs issue --ip` for the store's address).
-    func issueCertificates(in root: URL) throws {
+    func issueCertificates(in root: URL) async throws {
         if !FileManager.default.fileExists(atPath: root.appendingPathComponent("ca.crt").path) {
-            try Mesh.interlink(["certs", "init", "--dir", root.path])
+            try await Mesh.interlink(["certs", "init", "--dir", root.path])
         }
-        try Mesh.interlink(["certs", "issue", "--dir", root.path, "--cluster", name, "--ip", "127.0.\(subnet).1"])
+        try await Mesh.interlink(["certs", "issue", "--dir", root.path, "--cluster", name, "--ip", "127.0.\(subnet).1"])
         tlsDir = root.appendingPathComponent(name)
     }
 
@@ -202,7 +202,7 @@ struct Mesh {
             north: try await MeshCluster(name: "north", id: 3, subnet: 72, kind: kind, backendPort: backendPort))
         if tls {
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-certs-\(UUID().uuidString)")
-            for cluster in mesh.all { try cluster.issueCertificates(in: root) }
+            for cluster in mesh.all { try await cluster.issueCertificates(in: root) }
             mesh.certificates = root
         }
         return mesh
@@ -212,7 +212,7 @@ struct Mesh {
     func start() async throws {
         for cluster in all { try cluster.startAgent() }
         for cluster in all where !(await cluster.waitHealthy()) { throw EtcdServerError("agent \(cluster.name) did not start") }
-        try Self.interlink(["connect", "--timeout", "20s"] + all.map(\.apiURL))
+        try await Self.interlink(["connect", "--timeout", "20s"] + all.map(\.apiURL))
     }
 
     /// Stops every cluster; returns the agents that did not exit 0 on SIGTERM, with their status.
@@ -228,8 +228,8 @@ struct Mesh {
 
     /// Runs `interlink ARGS`; throws with its output if it fails.
     @discardableResult
-    static func interlink(_ arguments: [String]) throws -> String {
-        let result = try InterlinkProcess.run(arguments)
+    static func interlink(_ arguments: [String]) async throws -> String {
+        let result = try await InterlinkProcess.run(arguments)
         guard result.status == 0 else {
             throw EtcdServerError("interlink \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)\(result.stdout)")
         }
