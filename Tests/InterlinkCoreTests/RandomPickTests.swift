@@ -25,4 +25,21 @@ struct RandomPickTests {
     func empty() {
         #expect(RandomPick.index(7, count: 0) == nil)
     }
+
+    @Test("a weighted pick follows the weights, and a weight of 0 is never chosen", arguments: [[3.0, 1.0], [0.5, 0.3, 0.2], [1.0, 0.0, 1.0]])
+    func weighted(_ weights: [Double]) {
+        var sum = 0.0
+        let cumulative = weights.map { weight in
+            sum += weight
+            return sum
+        }
+        var hits = [Int](repeating: 0, count: weights.count)
+        let draws = 20_000
+        for n in UInt64(0)..<UInt64(draws) { hits[RandomPick.weightedIndex(RandomPick.draw(n), cumulative: cumulative)] += 1 }
+        for (index, weight) in weights.enumerated() {
+            let expected = Double(draws) * weight / sum
+            #expect(abs(Double(hits[index]) - expected) <= 0.03 * Double(draws), "backend \(index): \(hits[index]) of \(draws), expected \(Int(expected))")
+            if weight == 0 { #expect(hits[index] == 0) }
+        }
+    }
 }

@@ -33,6 +33,7 @@ extension ManifestParser {
             name: ServiceName(namespace: metadata.namespace, name: metadata.name), clusterIP: clusterIP, ports: ports,
             isGlobal: parsedAnnotations.isGlobal, isShared: parsedAnnotations.isShared, affinity: parsedAnnotations.affinity,
             algorithm: parsedAnnotations.algorithm, sessionAffinity: sessionAffinity, healthCheck: parsedAnnotations.healthCheck,
+            routing: parsedAnnotations.routing,
             annotations: annotations)
     }
 

@@ -19,6 +19,8 @@ public struct ServiceAnnotations: Hashable, Sendable {
     public var affinity = ServiceAffinity.none
     public var algorithm = LoadBalancingAlgorithm.random
     public var healthCheck = HealthCheckSpec()
+    /// Failover order, thresholds, spill, failback, weights and panic (`interlink.io/...`).
+    public var routing = RoutingPolicy()
 
     /// Parses the annotations; calls `report(field, value, message)` for each bad one and
     /// returns nil if there was any.
@@ -119,6 +121,7 @@ public struct ServiceAnnotations: Hashable, Sendable {
         if let rise = count(healthCheckRise) { check.rise = rise }
         if let fall = count(healthCheckFall) { check.fall = fall }
         result.healthCheck = check
+        result.routing = parseRouting(annotations, affinity: result.affinity, fail: fail)
         return valid ? result : nil
     }
 }

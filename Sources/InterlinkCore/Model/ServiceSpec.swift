@@ -55,14 +55,18 @@ public struct ServiceSpec: Hashable, Sendable {
     public var algorithm: LoadBalancingAlgorithm
     public var sessionAffinity: SessionAffinity
     public var healthCheck: HealthCheckSpec
+    /// How new connections are shared among clusters beyond affinity (`interlink.io/...`).
+    public var routing: RoutingPolicy
     /// The annotations as written, so that a live change (`interlink annotate`) re-parses them.
     public var annotations: [String: String]
 
     public init(
         name: ServiceName, clusterIP: IPAddress, ports: [ServicePort], isGlobal: Bool = false,
         isShared: Bool = true, affinity: ServiceAffinity = .none, algorithm: LoadBalancingAlgorithm = .random,
-        sessionAffinity: SessionAffinity = .none, healthCheck: HealthCheckSpec = HealthCheckSpec(), annotations: [String: String] = [:]
+        sessionAffinity: SessionAffinity = .none, healthCheck: HealthCheckSpec = HealthCheckSpec(), routing: RoutingPolicy = RoutingPolicy(),
+        annotations: [String: String] = [:]
     ) {
+        self.routing = routing
         self.annotations = annotations
         self.name = name
         self.clusterIP = clusterIP
@@ -93,6 +97,7 @@ public struct ServiceSpec: Hashable, Sendable {
         next.affinity = parsed.affinity
         next.algorithm = parsed.algorithm
         next.healthCheck = parsed.healthCheck
+        next.routing = parsed.routing
         return next
     }
 }

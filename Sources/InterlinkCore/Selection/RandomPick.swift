@@ -12,4 +12,17 @@ public enum RandomPick {
         guard count > 0 else { return nil }
         return Int(draw(n) % UInt64(count))
     }
+
+    /// An index into `cumulative` (running sums of non-negative weights, the last one above 0)
+    /// chosen with probability proportional to its weight, for the draw `draw`.
+    public static func weightedIndex(_ draw: UInt64, cumulative: [Double]) -> Int {
+        guard let total = cumulative.last, total > 0 else { return 0 }
+        let point = Double(draw >> 11) / Double(1 << 53) * total
+        var low = 0, high = cumulative.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if cumulative[middle] > point { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
 }

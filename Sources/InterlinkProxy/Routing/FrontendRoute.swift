@@ -16,23 +16,38 @@ public final class FrontendRoute: Sendable {
     /// an `affinity: local` service). Passive health moves new connections there too.
     public let fallback: [RouteBackend]
     public let algorithm: LoadBalancingAlgorithm
+    /// Each backend's share of new connections, in `backends` order (the route planner's
+    /// weights); empty when they are all equal.
+    public let shares: [Double]
+    /// Running sums of `shares`, for a weighted pick.
+    private let cumulativeShares: [Double]
     let maglev: MaglevTable?
     let affinity: ClientAffinityStore?
     private let pickCounter = ManagedAtomic<UInt64>(UInt64.random(in: 0...UInt64.max))
 
     public init(
         service: ServiceName, frontend: SocketEndpoint, backends: [RouteBackend], fallback: [RouteBackend] = [],
-        algorithm: LoadBalancingAlgorithm, affinity: ClientAffinityStore?
+        algorithm: LoadBalancingAlgorithm, affinity: ClientAffinityStore?, weights: [SocketEndpoint: Double] = [:]
     ) {
         var seen: Set<SocketEndpoint> = []
         let sorted = backends.sorted { $0.endpoint < $1.endpoint }.filter { seen.insert($0.endpoint).inserted }
+        let shares = sorted.map { max(0, weights[$0.endpoint] ?? 1) }
+        let isUniform = shares.allSatisfy { abs($0 - (shares.first ?? 0)) < 1e-9 } || shares.allSatisfy { $0 == 0 }
+        self.shares = isUniform ? [] : shares
+        var sum = 0.0
+        self.cumulativeShares = isUniform ? [] : shares.map { share in
+            sum += share
+            return sum
+        }
         self.service = service
         self.frontend = frontend
         self.backends = sorted
         self.fallback = fallback
         self.algorithm = algorithm
         self.affinity = affinity
-        self.maglev = algorithm == .maglev && !sorted.isEmpty ? MaglevTable(backends: sorted.map(\.endpoint)) : nil
+        // Maglev's table spreads evenly; with unequal shares the flow hash drives the weighted
+        // pick instead, so a client still lands on the same backend while the route holds.
+        self.maglev = algorithm == .maglev && !sorted.isEmpty && isUniform ? MaglevTable(backends: sorted.map(\.endpoint)) : nil
     }
 
     /// Picks a backend for a new connection from `client`, skipping those already tried.
@@ -55,6 +70,11 @@ public final class FrontendRoute: Sendable {
         var chosen: RouteBackend?
         if tried.isEmpty, let maglev, let client, let index = maglev.backendIndex(forHash: MaglevTable.flowHash(client: client)) {
             chosen = backends[index]  // same sorted order as the table
+        } else if tried.isEmpty, candidates.count == backends.count, let total = cumulativeShares.last, total > 0 {
+            let draw: UInt64 = if algorithm == .maglev, let client { MaglevTable.flowHash(client: client) } else {
+                RandomPick.draw(pickCounter.wrappingIncrementThenLoad(ordering: .relaxed))
+            }
+            chosen = backends[RandomPick.weightedIndex(draw, cumulative: cumulativeShares)]
         }
         // A shared counter through `RandomPick`: no `getrandom` system call per connection.
         let backend = chosen ?? candidates[RandomPick.index(pickCounter.wrappingIncrementThenLoad(ordering: .relaxed), count: candidates.count)!]
