@@ -81,8 +81,11 @@ public struct ServicesDocument: Codable, Sendable {
         public var failedDials: Int
         public var zone: String?
         public var hostname: String?
+        /// Its share of new connections (0 to 1) in the route planner's plan.
+        public var share: Double?
 
-        public init(address: String, cluster: String, state: String, health: String, healthDetail: String? = nil, eligible: Bool, reason: String? = nil, activeConnections: Int, totalConnections: Int, failedDials: Int, zone: String? = nil, hostname: String? = nil) {
+        public init(address: String, cluster: String, state: String, health: String, healthDetail: String? = nil, eligible: Bool, reason: String? = nil, activeConnections: Int, totalConnections: Int, failedDials: Int, zone: String? = nil, hostname: String? = nil, share: Double? = nil) {
+            self.share = share
             self.address = address
             self.cluster = cluster
             self.state = state
@@ -104,8 +107,14 @@ public struct ServicesDocument: Codable, Sendable {
         /// Why the eligible backends are what they are, in a sentence (`explainSelection`).
         public var explanation: String
         public var backends: [Backend]
+        /// The failover tiers in order, with their health and share.
+        public var tiers: [Tier]?
+        /// No tier had a healthy backend: every backend not drained or refused is tried.
+        public var panic: Bool?
 
-        public init(address: String, portName: String, explanation: String, backends: [Backend]) {
+        public init(address: String, portName: String, explanation: String, backends: [Backend], tiers: [Tier]? = nil, panic: Bool? = nil) {
+            self.tiers = tiers
+            self.panic = panic
             self.address = address
             self.portName = portName
             self.explanation = explanation
@@ -123,13 +132,16 @@ public struct ServicesDocument: Codable, Sendable {
         public var algorithm: String
         public var sessionAffinity: SessionAffinity
         public var healthCheck: HealthCheck
+        /// Failover order, thresholds, spill, failback, weights and panic.
+        public var routing: Routing?
         /// Every annotation in force: the manifest's, with live `annotate` changes.
         public var annotations: [String: String]?
         public var frontends: [Frontend]
         /// The last routing change of this service, and its cause.
         public var lastChange: ChangeEvent?
 
-        public init(namespace: String, name: String, clusterIP: String, global: Bool, shared: Bool, affinity: String, algorithm: String, sessionAffinity: SessionAffinity, healthCheck: HealthCheck, annotations: [String: String]? = nil, frontends: [Frontend], lastChange: ChangeEvent? = nil) {
+        public init(namespace: String, name: String, clusterIP: String, global: Bool, shared: Bool, affinity: String, algorithm: String, sessionAffinity: SessionAffinity, healthCheck: HealthCheck, routing: Routing? = nil, annotations: [String: String]? = nil, frontends: [Frontend], lastChange: ChangeEvent? = nil) {
+            self.routing = routing
             self.namespace = namespace
             self.name = name
             self.clusterIP = clusterIP

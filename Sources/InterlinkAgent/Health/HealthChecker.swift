@@ -37,7 +37,7 @@ public struct HealthChecker: Service {
                     running[id] = Task { await checkLoop(key: target.key, spec: target.spec) }
                 }
                 // Remote backends ejected after a failed dial come back by time.
-                await reconciler.expireEjections()
+                await reconciler.tick()
             } while (try? await Task.sleep(for: .seconds(1))) != nil
             for task in running.values { task.cancel() }
             for task in running.values { await task.value }

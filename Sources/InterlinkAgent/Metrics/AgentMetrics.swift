@@ -103,6 +103,10 @@ public final class AgentMetrics: Sendable {
         for share in snapshot.shares {
             text.sample("interlink_service_cluster_preferred", ["service": share.service, "cluster": share.cluster], share.eligible > 0 ? 1 : 0)
         }
+        text.family("interlink_service_cluster_share", "gauge", help: "The route planner's share of new connections for that cluster, 0 to 1")
+        for share in snapshot.shares {
+            text.sample("interlink_service_cluster_share", ["service": share.service, "cluster": share.cluster], share.plannedShare)
+        }
         text.family("interlink_backend_healthy", "gauge", help: "1 when the local backend passes its health checks")
         for backend in snapshot.localBackends {
             text.sample("interlink_backend_healthy", ["service": backend.service, "backend": backend.backend], backend.healthy ? 1 : 0)
@@ -114,6 +118,10 @@ public final class AgentMetrics: Sendable {
         text.family("interlink_service_failover", "gauge", help: "1 when the service's traffic is not where its affinity prefers")
         for (service, failover) in snapshot.failover.sorted(by: { $0.key < $1.key }) {
             text.sample("interlink_service_failover", ["service": service], failover ? 1 : 0)
+        }
+        text.family("interlink_service_panic", "gauge", help: "1 when no tier has a healthy backend and new connections try every backend (interlink.io/panic)")
+        for (service, panic) in snapshot.panic.sorted(by: { $0.key < $1.key }) {
+            text.sample("interlink_service_panic", ["service": service], panic ? 1 : 0)
         }
         text.family("interlink_routing_changes_total", "counter", help: "Routing changes by kind")
         for (kind, total) in snapshot.changeTotals.sorted(by: { $0.key < $1.key }) {

@@ -9,6 +9,9 @@ extension Reconciler {
             public var cluster: String
             public var total = 0, healthy = 0, eligible = 0
             public var opened = 0, active = 0, failedDials = 0, bytesReceived = 0, bytesSent = 0
+            /// The route planner's share of new connections for this cluster (averaged over the
+            /// service's ports), 0 to 1.
+            public var plannedShare = 0.0
         }
 
         public struct LocalBackend: Sendable {
@@ -23,6 +26,8 @@ extension Reconciler {
         /// Per service: true when its new connections are not where its affinity prefers
         /// (local affinity served remotely, remote affinity served locally).
         public var failover: [String: Bool] = [:]
+        /// Per service: true when no tier has a healthy backend and every backend is tried.
+        public var panic: [String: Bool] = [:]
         public var changeTotals: [String: Int] = [:]
     }
 
@@ -33,8 +38,16 @@ extension Reconciler {
             var shares: [String: MetricsSnapshot.ClusterShare] = [:]
             var servedLocally = false, servedRemotely = false
             for port in service.ports {
-                let selection = selectBackends(candidates(of: service, port: port), isGlobal: spec.isGlobal, affinity: spec.affinity)
-                for (candidate, ineligibility) in selection.verdicts {
+                let plan = plan(of: service, port: port)
+                let taking = Set(plan.weighted.map(\.backend.endpoint))
+                if plan.isPanic { snapshot.panic["\(spec.name)"] = true }
+                for (cluster, planned) in plan.clusterShares {
+                    var share = shares[cluster.rawValue] ?? .init(service: "\(spec.name)", cluster: cluster.rawValue)
+                    share.plannedShare += planned / Double(max(1, service.ports.count))
+                    shares[cluster.rawValue] = share
+                }
+                for candidate in candidates(of: service, port: port) {
+                    let ineligibility: String? = taking.contains(candidate.backend.endpoint) ? nil : "excluded"
                     let backend = candidate.backend
                     var share = shares[backend.cluster.rawValue] ?? .init(service: "\(spec.name)", cluster: backend.cluster.rawValue)
                     share.total += 1
@@ -59,6 +72,7 @@ extension Reconciler {
                 }
             }
             snapshot.shares += shares.values.sorted { $0.cluster < $1.cluster }
+            if snapshot.panic["\(spec.name)"] == nil { snapshot.panic["\(spec.name)"] = false }
             snapshot.failover["\(spec.name)"] = spec.isGlobal
                 && ((spec.affinity == .local && servedRemotely && !servedLocally) || (spec.affinity == .remote && servedLocally && !servedRemotely))
         }

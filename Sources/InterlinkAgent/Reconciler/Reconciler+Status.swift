@@ -13,35 +13,50 @@ extension Reconciler {
                     namespace: spec.name.namespace, name: spec.name.name, clusterIP: spec.clusterIP.description,
                     global: spec.isGlobal, shared: spec.isShared, affinity: spec.affinity.rawValue,
                     algorithm: spec.algorithm.rawValue, sessionAffinity: ServicesDocument.SessionAffinity(spec.sessionAffinity),
-                    healthCheck: ServicesDocument.HealthCheck(spec.healthCheck), annotations: spec.annotations,
+                    healthCheck: ServicesDocument.HealthCheck(spec.healthCheck), routing: ServicesDocument.Routing(spec.routing), annotations: spec.annotations,
                     frontends: service.ports.map { port in
-                        let selection = selectBackends(candidates(of: service, port: port), isGlobal: spec.isGlobal, affinity: spec.affinity)
-                        let explanation = explainSelection(
-                            localCluster: cluster.rawValue, isGlobal: spec.isGlobal, affinity: spec.affinity,
-                            backends: selection.verdicts.map { verdict in
-                                ExplainedBackend(
-                                    cluster: verdict.candidate.backend.cluster.rawValue, isLocal: verdict.candidate.isLocal,
-                                    state: verdict.candidate.backend.state, isHealthy: verdict.candidate.isHealthy,
-                                    isEligible: verdict.ineligibility == nil, isDrained: verdict.candidate.isDrained,
-                                    isRefused: verdict.candidate.refusal != nil)
-                            })
+                        let plan = plan(of: service, port: port)
+                        let candidates = candidates(of: service, port: port)
+                        let shares = Dictionary(plan.weighted.map { ($0.backend.endpoint, $0.weight) }, uniquingKeysWith: +)
+                        let reasons = Dictionary(plan.excluded.map { ($0.backend.endpoint, $0.reason) }, uniquingKeysWith: { first, _ in first })
                         return ServicesDocument.Frontend(
-                            address: port.frontend.description, portName: port.port.name, explanation: explanation,
-                            backends: selection.verdicts.map { verdict in
-                                let backend = verdict.candidate.backend
+                            address: port.frontend.description, portName: port.port.name,
+                            explanation: explanation(of: spec, plan: plan, candidates: candidates),
+                            backends: candidates.map { candidate in
+                                let backend = candidate.backend
                                 let key = BackendKey(service: spec.name, endpoint: backend.endpoint)
                                 let state = healthState(for: key)
                                 let counters = statsFor(key)
+                                let share = shares[backend.endpoint]
                                 return ServicesDocument.Backend(
                                     address: backend.endpoint.description, cluster: backend.cluster.rawValue,
                                     state: backend.state.rawValue, health: state.health, healthDetail: state.detail,
-                                    eligible: verdict.ineligibility == nil,
-                                    reason: verdict.candidate.refusal.map { "refused: never dialled: \($0)" } ?? verdict.ineligibility?.rawValue,
+                                    eligible: share != nil,
+                                    reason: candidate.refusal.map { "refused: never dialled: \($0)" }
+                                        ?? (share == nil ? reasons[backend.endpoint] ?? "takes no new connections" : nil),
                                     activeConnections: counters?.active ?? 0, totalConnections: counters?.total ?? 0,
-                                    failedDials: counters?.failedDials ?? 0, zone: backend.zone, hostname: backend.hostname)
-                            })
+                                    failedDials: counters?.failedDials ?? 0, zone: backend.zone, hostname: backend.hostname, share: share ?? 0)
+                            },
+                            tiers: plan.tiers.map(ServicesDocument.Tier.init), panic: plan.isPanic)
                     },
                     lastChange: lastChanges["\(spec.name)"])
             })
+    }
+
+    /// Why a frontend's backends take the share they do: Cilium's affinity in a sentence, then
+    /// the planner's tiers when a policy annotation is set; in panic, the planner's alone.
+    func explanation(of spec: ServiceSpec, plan: RoutePlan, candidates: [BackendCandidate]) -> String {
+        if plan.isPanic { return plan.explanation }
+        let taking = Set(plan.weighted.map(\.backend.endpoint))
+        let affinity = explainSelection(
+            localCluster: cluster.rawValue, isGlobal: spec.isGlobal, affinity: spec.affinity,
+            backends: candidates.map { candidate in
+                ExplainedBackend(
+                    cluster: candidate.backend.cluster.rawValue, isLocal: candidate.isLocal, state: candidate.backend.state,
+                    isHealthy: candidate.isHealthy, isEligible: taking.contains(candidate.backend.endpoint), isDrained: candidate.isDrained,
+                    isRefused: candidate.refusal != nil)
+            })
+        guard spec.routing != RoutingPolicy() else { return affinity }
+        return affinity + " Plan: " + plan.explanation
     }
 }

@@ -43,7 +43,9 @@ public actor Reconciler {
     /// The agent's listeners other than frontends (API, mesh port).
     private var fixedListeners: [SocketEndpoint: String]
     /// Remote backends in the routes last built, per service (shown in `/v1/clusters`).
-    private var routedRemoteBackends: [ServiceName: Int] = [:]
+    var routedRemoteBackends: [ServiceName: Int] = [:]
+    /// The route planner's memory: last plans, tier availability and failback stamps.
+    var planning = PlanMemory()
 
     /// Remote backends in the published routes, over every service and port.
     public func remoteBackendsInRoutes() -> Int {
@@ -256,6 +258,13 @@ public actor Reconciler {
         for service in services where names.contains(service.spec.name) { proxy.publish(routes(of: service)) }
     }
 
+    /// Ends ejections whose time is up and plans again what moves with time (failback delay
+    /// and ramp); call every second or so.
+    public func tick(now: ContinuousClock.Instant = .now) {
+        expireEjections(now: now)
+        replanTimed(now: now)
+    }
+
     /// Backends other clusters export for this service (listed even when the service is not
     /// global here, so that the API can say why they are not used; selection skips them).
     func remoteBackends(of service: LocalService, port: LocalService.Port) -> [Backend] {
@@ -281,54 +290,21 @@ public actor Reconciler {
         return ("up", state.hasBeenChecked ? nil : "not checked yet: readiness is trusted until the first check")
     }
 
-    func candidates(of service: LocalService, port: LocalService.Port) -> [BackendCandidate] {
-        let merge = BackendMerge(local: port.backends, remote: remoteBackends(of: service, port: port))
-        return merge.backends.map { entry in
-            let key = BackendKey(service: service.spec.name, endpoint: entry.backend.endpoint)
-            let healthy = entry.isLocal ? (health[key]?.isUp ?? true) : ejectedUntil[key] == nil
-            return BackendCandidate(
-                backend: entry.backend, isLocal: entry.isLocal, isHealthy: healthy, isDrained: drained.contains(entry.backend.endpoint),
-                refusal: addressPolicy.refusal(entry.backend.endpoint, isLocal: entry.isLocal))
-        }
-    }
-
-    func routes() -> [FrontendRoute] {
-        services.flatMap { routes(of: $0) }
-    }
-
-    func routes(of service: LocalService) -> [FrontendRoute] {
-        routedRemoteBackends[service.spec.name] = 0
-        return service.ports.map { port in
-            let candidates = candidates(of: service, port: port)
-            routedRemoteBackends[service.spec.name, default: 0] += candidates.count { !$0.isLocal }
-            let selection = selectBackends(candidates, isGlobal: service.spec.isGlobal, affinity: service.spec.affinity)
-            // Retries after every eligible backend failed go where selection would send them
-            // if those were down.
-            let eligible = Set(selection.eligible.map(\.endpoint))
-            let degraded = candidates.map { candidate in
-                var candidate = candidate
-                if eligible.contains(candidate.backend.endpoint) { candidate.isHealthy = false }
-                return candidate
-            }
-            let fallback = selectBackends(degraded, isGlobal: service.spec.isGlobal, affinity: service.spec.affinity).eligible
-            return FrontendRoute(
-                service: service.spec.name, frontend: port.frontend, backends: routeBackends(selection.eligible, of: service),
-                fallback: routeBackends(fallback, of: service), algorithm: service.spec.algorithm, affinity: affinityStores[port.frontend])
-        }
-    }
-
     /// Connections opened so far per service and cluster, from their tallies: what the
     /// dashboard samples every second, without visiting any backend.
     public func connectionTotals() -> [String: [String: Int]] {
         tallies.totals(of: services.map(\.spec.name))
     }
 
-    private func routeBackends(_ backends: [Backend], of service: LocalService) -> [RouteBackend] {
-        backends.compactMap { backend in
-            let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
-            let counters = stats[key] ?? BackendStats(tally: tallies.tally(service.spec.name, backend.cluster, observers: observers))
-            stats[key] = counters
-            return try? RouteBackend(endpoint: backend.endpoint, cluster: backend.cluster, stats: counters)
-        }
+    func isEjected(_ key: BackendKey) -> Bool { ejectedUntil[key] != nil }
+
+    func affinityStore(for frontend: SocketEndpoint) -> ClientAffinityStore? { affinityStores[frontend] }
+
+    /// The counters of a backend of a service, made on first use.
+    func counters(for key: BackendKey, cluster backendCluster: ClusterName) -> BackendStats {
+        if let counters = stats[key] { return counters }
+        let counters = BackendStats(tally: tallies.tally(key.service, backendCluster, observers: observers))
+        stats[key] = counters
+        return counters
     }
 }
