@@ -4,7 +4,7 @@ import NIOPosix
 import Testing
 
 /// The agent process with its embedded store, as a user runs it.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct AgentStoreProcessTests {
     static func tempDir() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("interlink-agent-store-\(UUID().uuidString)")

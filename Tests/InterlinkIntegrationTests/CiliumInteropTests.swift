@@ -12,7 +12,7 @@ import Testing
 /// laid out like Cilium's mounted `cilium-clustermesh` secret: the config file beside its
 /// certificate and key files, the endpoint `https://cluster1.mesh.cilium.io:PORT` resolved by
 /// `cilium-host-aliases`.
-@Suite(.serialized, .enabled(if: EtcdServer.isAvailable && TLSFixture.isAvailable && Etcdctl.isAvailable,
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: EtcdServer.isAvailable && TLSFixture.isAvailable && Etcdctl.isAvailable,
     "needs etcd, etcdctl and openssl (apt-get install -y etcd-server etcd-client openssl; .ci/run does it)"))
 struct CiliumInteropTests {
     static let ciliumSubnet = 126

@@ -10,7 +10,7 @@ import Testing
 /// `cilium/state/`, `cilium/cluster-config/east`, `cilium/synced/east/` and `cilium/.heartbeat`.
 /// East's agent exports into it as `root`; west follows it with a client certificate of CN
 /// `remote`, north with a user and password (`username:`/`password:` in its cluster file).
-@Suite(.serialized, .enabled(if: EtcdServer.isAvailable && TLSFixture.isAvailable && Etcdctl.isAvailable,
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: EtcdServer.isAvailable && TLSFixture.isAvailable && Etcdctl.isAvailable,
     "needs etcd, etcdctl and openssl (apt-get install -y etcd-server etcd-client openssl; .ci/run does it)"))
 struct ClusterMeshApiserverEtcdTests {
     /// The users, roles and permissions, made with etcdctl as an operator would, then auth enabled.

@@ -7,7 +7,7 @@ import Testing
 /// an `interlink agent` process with its own kvstore and two backends answering with
 /// `<cluster>-b<n>`, joined with `interlink connect`. Every test runs once with the agents'
 /// embedded stores and once with a real etcd per cluster.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ClusterMeshEndToEndTests {
     static let fast = ["interlink.io/health-check-interval": "300ms"]
     static let global = fast.merging(["service.cilium.io/global": "true"]) { $1 }

@@ -5,7 +5,7 @@ import NIOPosix
 import Testing
 
 /// `interlink` as a separate process: exit codes, error output, SIGTERM drain.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct CommandLineTests {
     static func writeFile(_ text: String, name: String = "bad.yaml") throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-cli-\(UUID().uuidString)")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `interlink connect` / `disconnect` against agent processes: what they refuse, and why.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ConnectCommandTests {
     /// Starts an agent process with an embedded store on 127.0.34.x; returns it and its API URL.
     static func agent(_ name: String, id: Int, host: Int) async throws -> (Process, String, URL) {

@@ -4,7 +4,7 @@ import Testing
 /// The web dashboard in a real browser: headless Chromium (Debian's `chromium`) renders the
 /// page of a live two-cluster mesh under traffic; the test reads the rendered DOM and keeps a
 /// screenshot in `artifacts/dashboard.png`.
-@Suite(.serialized, .enabled(if: Chromium.path != nil, "needs chromium (apt-get install -y chromium; .ci/run does it)"))
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: Chromium.path != nil, "needs chromium (apt-get install -y chromium; .ci/run does it)"))
 struct DashboardTests {
     static var artifacts: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

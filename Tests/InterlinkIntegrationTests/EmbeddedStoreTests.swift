@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// What only the embedded store promises: it survives a restart, and peers cannot write to it.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct EmbeddedStoreTests {
     @Test("keys, revisions, history and leases survive a restart of the store")
     func persistsAcrossRestart() async throws {

@@ -6,7 +6,7 @@ import Testing
 /// etcd's gRPC API as etcd itself answers it, request by request: every case runs against a
 /// real etcd and against the embedded store, with etcd's own generated-message types and no
 /// client logic in between, so the embedded store is held to what etcd does.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct EtcdProtocolTests {
     typealias WatchRequest = Etcdserverpb_WatchRequest
 

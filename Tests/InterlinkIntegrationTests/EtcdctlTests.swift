@@ -7,7 +7,7 @@ import Testing
 /// certificates `interlink certs` made: the CN `remote` (client.crt) reads and watches and may
 /// not write; the cluster's own CN (admin.crt) writes, leases and compacts. The agent runs as
 /// nobody when the tests run as root.
-@Suite(.serialized, .enabled(if: Etcdctl.isAvailable, "needs etcdctl (apt-get install -y etcd-client; .ci/run does it)"))
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: Etcdctl.isAvailable, "needs etcdctl (apt-get install -y etcd-client; .ci/run does it)"))
 struct EtcdctlTests {
     static let asNobody = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
 

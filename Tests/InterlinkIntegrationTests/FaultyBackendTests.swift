@@ -5,7 +5,7 @@ import Testing
 
 /// Backends that fail the slow ways: never answering a dial, answering a health path with
 /// 500; and a shutdown whose grace period runs out with a connection still open.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct FaultyBackendTests {
     @Test("a backend that never answers: the connect timeout gives up on it, the next backend takes the connection, and it is marked down")
     func neverAnswering() async throws {

@@ -12,7 +12,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// The kvstore conformance suite: the same cases, through the same etcd v3 gRPC client,
 /// against the embedded store (served by this process, writes allowed) and a real etcd
 /// (Debian's etcd-server, started by the test on a free port; skipped where it is missing).
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct KVStoreConformanceTests {
     /// Runs `body` against a fresh store of `kind`; stops it afterwards.
     /// Generous: both stores fsync every write, and under the whole suite's parallel load (several

@@ -6,7 +6,7 @@ import Testing
 
 /// Live changes are serialised and saved before they are live: concurrent API calls lose
 /// nothing, and what a restart restores is exactly what was live.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct LiveChangeConcurrencyTests {
     static func post(_ url: String, _ body: String) async -> Bool {
         var request = HTTPClientRequest(url: url)

@@ -6,7 +6,7 @@ import Testing
 
 /// Service affinity over the real data plane: a local backend from the manifests and a remote
 /// backend from another cluster's export (fed to the reconciler as a remote watcher would).
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct MeshAffinityTests {
     static let west = try! ClusterName("west")
 

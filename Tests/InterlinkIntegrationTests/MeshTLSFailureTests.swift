@@ -9,7 +9,7 @@ import Testing
 /// once the certificate is fixed (in the cluster file, or on the store's side with no change on
 /// the follower) it connects. East serves its store over mutual TLS with certificates from
 /// `interlink certs`; west follows it.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct MeshTLSFailureTests {
     struct Fixture {
         let east: MeshCluster

@@ -5,7 +5,7 @@ import Testing
 
 /// etcd with mutual TLS, as production clusters run it: the client, an exporting agent
 /// (`--kvstore-*-file`) and a following agent (Cilium's cluster file with TLS keys).
-@Suite(.serialized, .enabled(if: EtcdServer.isAvailable && TLSFixture.isAvailable, "needs etcd and openssl (apt-get install -y etcd-server openssl; .ci/run does it)"))
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: EtcdServer.isAvailable && TLSFixture.isAvailable, "needs etcd and openssl (apt-get install -y etcd-server openssl; .ci/run does it)"))
 struct MeshTLSTests {
     @Test("mutual TLS: with the client certificate it works; without it the store is refused")
     func clientCertificates() async throws {

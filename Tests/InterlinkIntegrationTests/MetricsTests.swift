@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `GET /metrics` as Prometheus scrapes it, on a two-cluster mesh with traffic and a failover.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct MetricsTests {
     static func scrape(_ cluster: MeshCluster) async throws -> String {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: cluster.apiURL + "/metrics"), timeout: .seconds(5))

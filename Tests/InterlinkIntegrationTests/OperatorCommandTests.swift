@@ -6,7 +6,7 @@ import Testing
 
 /// The operator commands against agent processes: status, services, explain, annotate,
 /// drain/undrain, and the demo end to end.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct OperatorCommandTests {
     @Test("status, services and explain show the mesh; annotate and drain change it live and survive a restart")
     func inspectAndChange() async throws {

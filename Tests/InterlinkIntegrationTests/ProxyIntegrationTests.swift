@@ -8,7 +8,7 @@ import Testing
 
 /// The single-cluster data plane over real loopback sockets, with real TCP backends and an
 /// agent running as `interlink agent` runs it. Each test uses its own 127.0.N.0/24 addresses.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ProxyIntegrationTests {
     static func setUp(
         subnet: Int, backends: Int = 3, annotations: [String: String] = [:], extraSpec: String = "",
@@ -177,10 +177,11 @@ struct ProxyIntegrationTests {
 
     @Test("a routing change leaves open connections alone")
     func routingChangeKeepsOpenConnections() async throws {
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 27, backends: 1)
+        let (manifest, backends, agent) = try await Self.setUp(
+            subnet: 27, backends: 1, annotations: ["interlink.io/panic": "false"])
         let connection = try await TestClient.open(manifest.frontend)
         #expect(try await connection.nextLine() == "b1")
-        // The only backend goes down: new connections have nowhere to go...
+        // The only backend goes down and panic routing is off: new connections have nowhere to go...
         await agent.agent.reconciler.record(.passiveFailure(reason: "test"), for: BackendKey(service: ServiceName(namespace: "default", name: "echo"), endpoint: backends[0].endpoint))
         #expect(await agent.backend(backends[0].endpoint)?.eligible == false)
         let refused = try? await TestClient.exchange(with: manifest.frontend, halfClose: false)
@@ -191,6 +192,23 @@ struct ProxyIntegrationTests {
         await connection.close()
         try await agent.stop()
         await backends[0].stop()
+    }
+
+    @Test("when every backend is unhealthy, panic routing still sends new connections to them")
+    func panicRoutesToUnhealthyBackends() async throws {
+        let (manifest, backends, agent) = try await Self.setUp(subnet: 38, backends: 2)
+        for backend in backends {
+            await agent.agent.reconciler.record(.passiveFailure(reason: "test"), for: BackendKey(service: ServiceName(namespace: "default", name: "echo"), endpoint: backend.endpoint))
+        }
+        #expect(await agent.backend(backends[0].endpoint)?.health == "down")
+        #expect(await agent.backend(backends[0].endpoint)?.eligible == true, "in panic an unhealthy backend takes new connections")
+        var names: Set<String> = []
+        for _ in 0..<40 { names.insert(try await TestClient.firstLine(from: manifest.frontend)) }
+        #expect(names == ["b1", "b2"], "panic spreads over every backend, healthy or not")
+        let document = await agent.agent.reconciler.servicesDocument()
+        #expect(document.services.first?.frontends.first?.panic == true)
+        try await agent.stop()
+        for backend in backends { await backend.stop() }
     }
 
     @Test("sessionAffinity ClientIP pins a client to one backend")

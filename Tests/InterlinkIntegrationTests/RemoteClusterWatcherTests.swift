@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 /// A watcher in one cluster following another cluster's real etcd, fed by that cluster's exporter.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct RemoteClusterWatcherTests {
     static let east = try! ClusterName("east")
     static let eastID = try! ClusterID(3)

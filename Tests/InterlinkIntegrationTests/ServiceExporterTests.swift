@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 /// The exporter writing Cilium's keys into a real etcd, read back as another cluster would.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct ServiceExporterTests {
     static let east = try! ClusterName("east")
     static let eastID = try! ClusterID(3)

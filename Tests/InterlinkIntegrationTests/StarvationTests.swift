@@ -8,7 +8,7 @@ import Testing
 /// Silent and oversized clients cannot starve an agent: with 256 descriptors, 300 silent
 /// connections to its mesh port leave the API, the data plane and the health checks working,
 /// and are closed once idle; a declared body over the limit is refused before it is read.
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "needs prlimit (util-linux)"))
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"), "needs prlimit (util-linux)"))
 struct StarvationTests {
     @Test("300 silent connections to the mesh port of an agent limited to 256 descriptors: API, traffic and health go on; the silent ones are closed")
     func silentConnections() async throws {

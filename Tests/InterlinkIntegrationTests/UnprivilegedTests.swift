@@ -7,7 +7,7 @@ import Testing
 /// Interlink as a user deploys it: every agent and every demo backend as the unprivileged
 /// user nobody (CI runs as root, so the test drops privileges with setpriv). Traffic, health
 /// checks, the API and the store must all work.
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getuid() == 0,
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getuid() == 0,
     "needs root to drop privileges with setpriv (util-linux); CI runs as root"))
 struct UnprivilegedTests {
     /// The cluster that answered an HTTP GET through `frontend` (`backend=NAME cluster=CLUSTER`).
