@@ -22,6 +22,22 @@ extension ServicesDocument {
             clusterWeights = Dictionary(policy.clusterWeights.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a })
             panic = policy.panic
         }
+
+        /// The settings that differ from the defaults, e.g.
+        /// `cluster-order=west,north min-healthy=2 spill=gradual`; empty for Cilium's behaviour.
+        public var summary: String {
+            var parts: [String] = []
+            if !clusterOrder.isEmpty { parts.append("cluster-order=\(clusterOrder.joined(separator: ","))") }
+            if minHealthy != "1" { parts.append("min-healthy=\(minHealthy)") }
+            if spill != RoutingPolicy.Spill.allOrNothing.rawValue { parts.append("spill=\(spill)") }
+            if failbackDelay != "0s" { parts.append("failback-delay=\(failbackDelay)") }
+            if failbackRamp != "0s" { parts.append("failback-ramp=\(failbackRamp)") }
+            if !clusterWeights.isEmpty {
+                parts.append("cluster-weights=" + clusterWeights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+            }
+            if !panic { parts.append("panic=false") }
+            return parts.joined(separator: " ")
+        }
     }
 
     /// One failover tier of a frontend's plan.
@@ -48,6 +64,15 @@ extension ServicesDocument {
             available = tier.isAvailable
             held = tier.held
             share = tier.share
+        }
+
+        /// `west 60% (2/3 healthy)`, with `needs 2` when below min-healthy and why it is held.
+        public var summary: String {
+            var text = "\(label) \(Int((share * 100).rounded()))% (\(healthy)/\(total) healthy"
+            if !available, required > 1 { text += ", needs \(required)" }
+            text += ")"
+            if let held { text += " held: \(held)" }
+            return text
         }
     }
 }

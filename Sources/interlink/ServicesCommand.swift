@@ -37,23 +37,33 @@ struct ServicesCommand: AsyncParsableCommand {
             var traits = [service.global ? "global" : "not global"]
             if service.global { traits += [service.shared ? "shared" : "not shared", "affinity=\(service.affinity)"] }
             traits.append("lb=\(service.algorithm)")
+            if let policy = service.routing?.summary, !policy.isEmpty { traits.append(policy) }
             for frontend in service.frontends {
-                var rows = [["CLUSTER", "ADDRESS", "STATE", "HEALTH", "ELIGIBLE", "ACTIVE", "TOTAL"]]
+                var rows = [["CLUSTER", "ADDRESS", "STATE", "HEALTH", "ELIGIBLE", "SHARE", "ACTIVE", "TOTAL"]]
                 for backend in frontend.backends {
                     rows.append([
                         backend.cluster, backend.address, backend.state, backend.health,
                         backend.eligible ? "yes" : "no: \(backend.reason ?? "")",
+                        backend.share.map(percentText) ?? "-",
                         "\(backend.activeConnections)", "\(backend.totalConnections)",
                     ])
                 }
-                blocks.append("""
-                    \(service.namespace)/\(service.name)  \(frontend.address) (\(frontend.portName))  \(traits.joined(separator: ", "))
-                    \(table(rows, indent: "  "))
-                    """)
+                var block = "\(service.namespace)/\(service.name)  \(frontend.address) (\(frontend.portName))  \(traits.joined(separator: ", "))"
+                if let tiers = frontend.tiers, tiers.count > 1 || frontend.panic == true {
+                    block += "\n  tiers: " + tiers.map(\.summary).joined(separator: " -> ")
+                    if frontend.panic == true { block += "  PANIC: no healthy backend, trying all" }
+                }
+                blocks.append(block + "\n" + table(rows, indent: "  "))
             }
         }
         return blocks.isEmpty ? "no services" : blocks.joined(separator: "\n\n")
     }
+}
+
+/// `62.5%` for 0.625, `0%`, `100%`.
+func percentText(_ share: Double) -> String {
+    let percent = share * 100
+    return percent == percent.rounded() ? "\(Int(percent))%" : String(format: "%.1f%%", percent)
 }
 
 struct ExplainCommand: AsyncParsableCommand {
@@ -72,8 +82,12 @@ struct ExplainCommand: AsyncParsableCommand {
         guard let found = document.services.first(where: { "\($0.namespace)/\($0.name)" == service }) else {
             throw AgentClientError("no service \(service) on this agent (list them with: interlink services)")
         }
+        if let policy = found.routing?.summary, !policy.isEmpty { print("policy: \(policy)") }
         for frontend in found.frontends {
             print("\(service) \(frontend.address) in \(document.cluster.name): \(frontend.explanation)")
+            if let tiers = frontend.tiers, tiers.count > 1 {
+                print("  tiers: " + tiers.map(\.summary).joined(separator: " -> "))
+            }
         }
         if let change = found.lastChange {
             let age = Date().timeIntervalSince1970 - change.timestamp

@@ -17,6 +17,7 @@ enum DashboardPage {
     h1 { font-size: 20px; margin: 4px 0 12px; } h2 { font-size: 16px; margin: 0 0 6px; }
     .panel { background: #fff; border-radius: 8px; padding: 12px 16px; margin-bottom: 14px; box-shadow: 0 1px 3px #0002; }
     .muted { color: #69708a; font-size: 13px; } .explanation { margin: 6px 0 10px; }
+    .tiers { margin: 0 0 10px; font-size: 13px; } .tier { color: #69708a; } .tier.active { color: #1b6e3a; font-weight: 600; } .tiers.panic { color: #b3261e; }
     table { border-collapse: collapse; width: 100%; font-size: 13px; } td, th { text-align: left; padding: 3px 8px 3px 0; }
     th { color: #69708a; font-weight: 500; } .up { color: #1a7f37; } .down { color: #c62828; }
     .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; }
@@ -79,6 +80,20 @@ enum DashboardPage {
       });
     }
 
+    function policyText(r) {
+      if (!r) return "";
+      const parts = [];
+      if (r.clusterOrder.length) parts.push("cluster-order " + r.clusterOrder.join(" → "));
+      if (r.minHealthy !== "1") parts.push("min-healthy " + r.minHealthy);
+      if (r.spill !== "all-or-nothing") parts.push("spill " + r.spill);
+      if (r.failbackDelay !== "0s") parts.push("failback-delay " + r.failbackDelay);
+      if (r.failbackRamp !== "0s") parts.push("failback-ramp " + r.failbackRamp);
+      const weights = Object.entries(r.clusterWeights).sort();
+      if (weights.length) parts.push("cluster-weights " + weights.map(([c, w]) => c + "=" + w).join(","));
+      if (!r.panic) parts.push("panic off");
+      return parts.join(" · ");
+    }
+
     function drawServices(document_) {
       const root = document.getElementById("services");
       const cards = [];
@@ -86,8 +101,22 @@ enum DashboardPage {
         const key = service.namespace + "/" + service.name;
         const card = el("div", { class: "panel service-card", "data-service": key });
         card.appendChild(el("h2", {}, key + "  ·  affinity " + service.affinity + (service.shared ? "" : "  ·  not shared")));
+        const policy = policyText(service.routing);
+        if (policy) card.appendChild(el("div", { class: "muted policy" }, "policy: " + policy));
         for (const frontend of service.frontends) {
           card.appendChild(el("div", { class: "explanation" }, frontend.explanation));
+          const tiers = frontend.tiers || [];
+          if (tiers.length > 1 || frontend.panic) {
+            const row = el("div", { class: "tiers" + (frontend.panic ? " panic" : "") });
+            tiers.forEach((t, i) => {
+              if (i) row.appendChild(document.createTextNode(" → "));
+              const text = t.label + " " + Math.round(100 * t.share) + "% (" + t.healthy + "/" + t.total + " healthy" +
+                (!t.available && t.required > 1 ? ", needs " + t.required : "") + ")" + (t.held ? " held: " + t.held : "");
+              row.appendChild(el("span", { class: "tier" + (t.share > 0 ? " active" : ""), "data-tier": t.label, "data-share": String(t.share) }, text));
+            });
+            if (frontend.panic) row.appendChild(el("strong", {}, "  panic: no healthy backend, trying all"));
+            card.appendChild(row);
+          }
         }
         const points = traffic[key] || [];
         const last = points.slice(-5);
@@ -106,12 +135,13 @@ enum DashboardPage {
         const canvas = el("canvas", { class: "share-chart", "data-points": String(points.length) });
         card.appendChild(canvas);
         const table = el("table", { class: "backends" });
-        table.appendChild(el("tr")).append(...["cluster", "backend", "state", "health", "new connections", "active", "total"].map(t => el("th", {}, t)));
+        table.appendChild(el("tr")).append(...["cluster", "backend", "state", "health", "new connections", "planned share", "active", "total"].map(t => el("th", {}, t)));
         for (const frontend of service.frontends) for (const b of frontend.backends) {
           const row = el("tr", { class: "backend-row", "data-cluster": b.cluster, "data-backend": b.address });
           const health = el("td", { class: b.health === "up" ? "up" : "down" }, b.health);
           row.append(el("td", {}, b.cluster), el("td", {}, b.address), el("td", {}, b.state), health,
-                     el("td", {}, b.eligible ? "yes" : "no: " + b.reason), el("td", {}, String(b.activeConnections)), el("td", {}, String(b.totalConnections)));
+                     el("td", {}, b.eligible ? "yes" : "no: " + b.reason),
+                     el("td", { class: "share" }, b.share == null ? "-" : (Math.round(1000 * b.share) / 10) + "%"), el("td", {}, String(b.activeConnections)), el("td", {}, String(b.totalConnections)));
           table.appendChild(row);
         }
         card.appendChild(table);
