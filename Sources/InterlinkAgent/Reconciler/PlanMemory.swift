@@ -20,7 +20,11 @@ struct PlanMemory {
             plan = RoutePlanner.plan(input)
         }
         recovered[frontend] = next
-        availability[frontend] = Dictionary(plan.tiers.map { ($0.label, $0.isAvailable) }, uniquingKeysWith: { $0 || $1 })
+        // A tier missing from the plan is unavailable: a remote cluster exports only healthy
+        // backends, so one whose backends all fail leaves the plan, and its return is a recovery.
+        var seen = (availability[frontend] ?? [:]).mapValues { _ in false }
+        for tier in plan.tiers { seen[tier.label] = (seen[tier.label] ?? false) || tier.isAvailable }
+        availability[frontend] = seen
         plans[frontend] = plan
         return plan
     }
