@@ -6,7 +6,8 @@ import InterlinkCore
 import NIOCore
 
 /// One cluster of an end-to-end mesh: an `interlink agent` process with its kvstore (its own
-/// embedded store, or a real etcd), two backends answering with `<cluster>-b1/b2`, and its
+/// embedded store, or a real etcd), backends answering with `<cluster>-b1`, `-b2`, ... (two
+/// unless told), and its
 /// services, all on `127.0.<subnet>.x`.
 final class MeshCluster: @unchecked Sendable {
     // Mutated only by the test that owns it, one step at a time.
@@ -34,7 +35,7 @@ final class MeshCluster: @unchecked Sendable {
     private(set) var log: OutputCollector?
     private var output: OutputCollector?
 
-    init(name: String, id: Int, subnet: Int, kind: StoreKind, backendPort: UInt16) async throws {
+    init(name: String, id: Int, subnet: Int, kind: StoreKind, backendPort: UInt16, backendCount: Int = 2) async throws {
         self.name = name
         self.id = id
         self.subnet = subnet
@@ -48,7 +49,7 @@ final class MeshCluster: @unchecked Sendable {
         apiPort = try await freePort(on: "127.0.\(subnet).1")
         meshPort = try await freePort(on: "127.0.\(subnet).1")
         if kind == .etcd { etcd = try await EtcdServer() }
-        for index in 1...2 {
+        for index in 1...backendCount {
             backends.append(try await TestBackend.start(name: "\(name)-b\(index)", at: backendEndpoint(index)))
         }
     }
@@ -58,10 +59,10 @@ final class MeshCluster: @unchecked Sendable {
     func backendEndpoint(_ index: Int) -> SocketEndpoint { SocketEndpoint("127.0.\(subnet).1\(index):\(backendPort)")! }
     func frontend(_ port: UInt16) -> SocketEndpoint { SocketEndpoint("127.0.\(subnet).10:\(port)")! }
 
-    /// Adds a service whose backends are this cluster's two backends.
+    /// Adds a service whose backends are all of this cluster's backends.
     func addService(_ name: String, port: UInt16, annotations: [String: String]) throws {
         var manifest = TestManifest(
-            clusterIP: "127.0.\(subnet).10", port: port, backendIPs: ["127.0.\(subnet).11", "127.0.\(subnet).12"],
+            clusterIP: "127.0.\(subnet).10", port: port, backendIPs: backends.indices.map { "127.0.\(subnet).1\($0 + 1)" },
             backendPort: backendPort, annotations: annotations)
         manifest.name = name
         try manifest.yaml.write(to: manifestsDir.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
@@ -194,12 +195,15 @@ struct Mesh {
 
     /// With `tls`, every embedded store is served over mutual TLS with certificates from
     /// `interlink certs`, and `interlink connect` writes the TLS files into the cluster files.
-    static func make(_ kind: StoreKind, tls: Bool = false) async throws -> Mesh {
+    /// East, west and north live on `127.0.<subnets[i]>.x` (suites that run at once need their
+    /// own); east has `eastBackends` backends, the others two.
+    static func make(_ kind: StoreKind, tls: Bool = false, subnets: [Int] = [70, 71, 72], eastBackends: Int = 2) async throws -> Mesh {
+        precondition(subnets.count == 3 && (1...9).contains(eastBackends), "three subnets, up to nine backends")
         let backendPort = try await freePort()
         var mesh = Mesh(
-            east: try await MeshCluster(name: "east", id: 1, subnet: 70, kind: kind, backendPort: backendPort),
-            west: try await MeshCluster(name: "west", id: 2, subnet: 71, kind: kind, backendPort: backendPort),
-            north: try await MeshCluster(name: "north", id: 3, subnet: 72, kind: kind, backendPort: backendPort))
+            east: try await MeshCluster(name: "east", id: 1, subnet: subnets[0], kind: kind, backendPort: backendPort, backendCount: eastBackends),
+            west: try await MeshCluster(name: "west", id: 2, subnet: subnets[1], kind: kind, backendPort: backendPort),
+            north: try await MeshCluster(name: "north", id: 3, subnet: subnets[2], kind: kind, backendPort: backendPort))
         if tls {
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("interlink-certs-\(UUID().uuidString)")
             for cluster in mesh.all { try await cluster.issueCertificates(in: root) }
