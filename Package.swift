@@ -136,6 +136,19 @@ let package = Package(
             name: "InterlinkMeshTests",
             dependencies: ["InterlinkMesh", "InterlinkCore"]
         ),
+        // Components with no sockets and a manual clock: the routing writer, the route
+        // reconciler against a recording data plane, a remote watcher against a store it controls.
+        .testTarget(
+            name: "InterlinkComponentTests",
+            dependencies: [
+                "InterlinkAgent",
+                "InterlinkCore",
+                "InterlinkMesh",
+                "InterlinkProxy",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "InterlinkIntegrationTests",
             dependencies: [

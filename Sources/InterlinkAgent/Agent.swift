@@ -8,22 +8,27 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The composition root: loads the manifests, builds the reconciler, data plane, health
-/// checker and API, and runs them in one `ServiceGroup`.
+/// The composition root: loads the manifests, builds the routing writer, the route
+/// reconciler and data plane, the health checker, the mesh and the API, and runs them in one
+/// `ServiceGroup`.
+///
+/// State flows one way: sources (manifests and the API, health checks, failed dials, remote
+/// clusters) change the `RoutingWriter`'s state; the `RouteReconciler` plans and applies it
+/// to the data plane; the exporter, health checker, API and dashboard read the states.
 ///
 /// Shutdown (SIGTERM/SIGINT, or `shutdown()`) runs in reverse order: the data plane stops
 /// accepting and drains open connections up to the grace period while the API still answers;
 /// then the API, the checks and the passive-health feed stop.
 public final class Agent: Sendable {
     public let settings: AgentSettings
-    public let reconciler: Reconciler
+    public let writer: RoutingWriter
+    public let routes: RouteReconciler
     public let proxy: ProxyServer
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let passiveFailures: AsyncStream<PassiveFailure>
     private let serviceGroup: ServiceGroup
     private let apiPort: AsyncStream<Int>
-    private let exportNotifier: AsyncStream<Void>.Continuation?
     /// The etcd client of `--kvstore etcd`, shut down when the agent stops (with TLS it owns an
     /// HTTP client that must be).
     private let ownEtcd: EtcdClient?
@@ -35,7 +40,7 @@ public final class Agent: Sendable {
     }
 
     /// Loads and validates the manifests; throws `ManifestErrors` before anything starts.
-    public init(settings requested: AgentSettings, logger: Logger, handleSignals: Bool = true) throws {
+    public init(settings requested: AgentSettings, logger: Logger, handleSignals: Bool = true, clock: any Clock<Duration> = ContinuousClock()) throws {
         try requested.validate()
         let budget = FileDescriptorBudget(
             limit: DescriptorLimit.raise(), apiMaximum: requested.apiLimits.maxConnections, meshMaximum: requested.meshLimits.maxConnections)
@@ -63,20 +68,25 @@ public final class Agent: Sendable {
             ownListeners: [settings.apiListen: "the API"], allowedRemote: settings.backendAllowedCIDRs,
             deniedRemote: settings.backendDeniedCIDRs, hostAddresses: Self.hostAddresses())
         if case .embedded(let embedded) = settings.kvstore { addressPolicy.ownListeners[embedded.listen] = "the mesh port" }
-        let reconciler = Reconciler(
-            cluster: settings.clusterName, clusterID: settings.clusterID,
-            services: manifests.localServices(cluster: settings.clusterName), proxy: proxy, logger: logger, observers: metrics.observers,
-            addressPolicy: addressPolicy)
-        self.reconciler = reconciler
+        let writer = RoutingWriter(
+            RoutingState(
+                cluster: settings.clusterName, clusterID: settings.clusterID, services: manifests.localServices(cluster: settings.clusterName),
+                addressPolicy: addressPolicy),
+            clock: clock, logger: logger)
+        self.writer = writer
+        let routes = RouteReconciler(writer: writer, target: proxy, clock: clock, logger: logger, observers: metrics.observers)
+        self.routes = routes
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         self.apiPort = portStream
         let roster = MeshRoster()
         let boundMeshPort = NIOLockedValueBox<Int?>(nil)
         let storeHealth = NIOLockedValueBox(StoreHealth())
         let apiToken = try settings.apiTokenFile.map(AgentAPI.readToken)
+        // Shutdown runs in reverse: the data plane drains first, the route reconciler stops last.
         var services: [any Service] = [
-            PassiveHealthFeed(failures: stream, reconciler: reconciler),
-            HealthChecker(reconciler: reconciler, group: group, logger: logger),
+            routes,
+            PassiveHealthFeed(failures: stream, writer: writer),
+            HealthChecker(writer: writer, group: group, clock: clock, logger: logger),
         ]
         let ownStore: (any KVStore)?
         var ownEtcd: EtcdClient?
@@ -107,41 +117,37 @@ public final class Agent: Sendable {
                     gateway: embedded.gatewayListen.map { ($0.ip.description, Int($0.port)) },
                     limits: settings.meshLimits, group: group, logger: logger
                 ) { port in
-                    await reconciler.addOwnListener(SocketEndpoint(ip: embedded.listen.ip, port: UInt16(clamping: port)), "the mesh port")
+                    writer.addOwnListener(SocketEndpoint(ip: embedded.listen.ip, port: UInt16(clamping: port)), "the mesh port")
                     boundMeshPort.withLockedValue { $0 = port }
                     logger.info("embedded store serving", metadata: ["mesh-listen": "\(embedded.listen.ip):\(port)", "data-dir": "\(embedded.dataDirectory)"])
                 }))
         }
         self.ownEtcd = ownEtcd
-        let live = LiveChanges(reconciler: reconciler, store: ownStore, cluster: settings.clusterName, manifests: manifests, logger: logger)
+        let live = LiveChanges(writer: writer, routes: routes, store: ownStore, cluster: settings.clusterName, manifests: manifests, logger: logger)
         services.append(LiveRestore(live: live))
-        let traffic = TrafficHistory(reconciler: reconciler)
+        let traffic = TrafficHistory(routes: routes)
         services.append(traffic)
         let api = AgentAPI.application(
-            context: AgentAPI.Context(reconciler: reconciler, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken, live: live, metrics: metrics,
+            context: AgentAPI.Context(writer: writer, routes: routes, settings: settings, roster: roster, meshPort: boundMeshPort, token: apiToken, live: live, metrics: metrics,
                 traffic: traffic, storeHealth: storeHealth),
             group: group, logger: logger
         ) { port in
-            await reconciler.addOwnListener(SocketEndpoint(ip: settings.apiListen.ip, port: UInt16(clamping: port)), "the API")
+            writer.addOwnListener(SocketEndpoint(ip: settings.apiListen.ip, port: UInt16(clamping: port)), "the API")
             portContinuation.yield(port)
         }
         if let ownStore {
-            let (changes, notifier) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
             let exporter = ServiceExporter(
                 store: ownStore, cluster: settings.clusterName, clusterID: settings.clusterID,
                 maxConnectedClusters: settings.maxConnectedClusters, leaseTTL: settings.exportLeaseTTL, logger: logger)
             services.append(MeshExport(
-                exporter: exporter, reconciler: reconciler, changes: changes, logger: logger, health: storeHealth,
-                heartbeatInterval: settings.heartbeatInterval))
-            self.exportNotifier = notifier
-        } else {
-            self.exportNotifier = nil
+                exporter: exporter, writer: writer, logger: logger, health: storeHealth,
+                heartbeatInterval: settings.heartbeatInterval, clock: Timeline(clock)))
         }
         if let directory = settings.clustermeshConfig {
             services.append(RemoteClusters(
                 directory: directory, localCluster: settings.clusterName, localID: settings.clusterID,
                 maxConnectedClusters: settings.maxConnectedClusters,
-                cacheTTL: settings.clustermeshCacheTTL, reconciler: reconciler, roster: roster, logger: logger))
+                cacheTTL: settings.clustermeshCacheTTL, writer: writer, roster: roster, logger: logger))
         }
         services += [
             api,
@@ -163,9 +169,8 @@ public final class Agent: Sendable {
 
     /// Binds every frontend, then runs until shut down. Throws if a frontend or the API cannot bind.
     public func run() async throws {
-        if let exportNotifier { await reconciler.setExportNotifier(exportNotifier) }
         do {
-            try await reconciler.start()
+            try await routes.start()
             do {
                 try await serviceGroup.run()
             } catch let error as MeshListener.BindError {
@@ -206,15 +211,15 @@ struct LiveRestore: Service {
     }
 }
 
-/// Feeds failed dials from the data plane into the reconciler as passive health failures.
+/// Feeds failed dials from the data plane into the routing writer as passive health failures.
 struct PassiveHealthFeed: Service {
     let failures: AsyncStream<Agent.PassiveFailure>
-    let reconciler: Reconciler
+    let writer: RoutingWriter
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             for await failure in failures {
-                await reconciler.recordPassiveFailure(service: failure.service, backend: failure.backend, reason: failure.reason)
+                writer.recordPassiveFailure(service: failure.service, backend: failure.backend, reason: failure.reason)
             }
         }
     }

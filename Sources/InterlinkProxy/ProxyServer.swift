@@ -62,6 +62,29 @@ public final class ProxyServer: Sendable {
         if !failures.isEmpty { throw ProxyError.bindFailed(failures) }
     }
 
+    /// Binds the frontends not listening yet, each with a route that has no backend until
+    /// `publish` gives it one. If any cannot be bound, closes those bound here and throws,
+    /// naming each failure.
+    public func listen(_ frontends: [SocketEndpoint: ServiceName]) async throws {
+        let missing = listeners.withLockedValue { current in frontends.filter { current[$0.key] == nil } }
+        var bound: [SocketEndpoint: Listener] = [:]
+        var failures: [String] = []
+        for (frontend, service) in missing.sorted(by: { $0.key < $1.key }) {
+            let slot = RouteSlot(FrontendRoute(service: service, frontend: frontend, backends: [], algorithm: .random, affinity: nil))
+            do {
+                bound[frontend] = Listener(channel: try await bind(frontend, slot: slot), slot: slot)
+            } catch {
+                failures.append("cannot listen on \(frontend) for Service \(service): \(networkErrorText(error))")
+            }
+        }
+        guard failures.isEmpty else {
+            for listener in bound.values { try? await listener.channel.close() }
+            throw ProxyError.bindFailed(failures)
+        }
+        listeners.withLockedValue { current in current.merge(bound) { existing, _ in existing } }
+        for (frontend, service) in missing { logger.info("listening", metadata: ["service": "\(service)", "frontend": "\(frontend)"]) }
+    }
+
     /// Publishes new routes to frontends already listening; others are ignored. Synchronous:
     /// the next accepted connection sees the new route.
     public func publish(_ routes: [FrontendRoute]) {

@@ -52,7 +52,8 @@ struct BackendRefusalTests {
             #expect(!backend.eligible)
             #expect(backend.reason?.contains("refused: never dialled") == true && backend.reason?.contains(reason) == true, "\(address): \(backend.reason ?? "")")
         }
-        let document = await agent.agent.reconciler.servicesDocument()
+        await agent.agent.routes.settle()
+        let document = agent.agent.routes.view.servicesDocument()
         let echo = try #require(document.services.first { $0.name == "echo" })
         #expect(echo.frontends[0].explanation.contains("2 refused: address never dialled"), "\(echo.frontends[0].explanation)")
 

@@ -63,7 +63,7 @@ struct FaultyBackendTests {
         try root.yaml.write(toFile: directory + "/root.yaml", atomically: true, encoding: .utf8)
         let agent = try await RunningAgent(manifestsPath: directory)
         #expect(await agent.waitFor(timeout: .seconds(10)) {
-            let document = await agent.agent.reconciler.servicesDocument()
+            let document = agent.agent.routes.view.servicesDocument()
             let health = Dictionary(uniqueKeysWithValues: document.services.map { ($0.name, $0.frontends[0].backends[0]) })
             return health["ready"]?.health == "down" && health["ready"]?.healthDetail?.contains("answered 500") == true
                 && health["root"]?.health == "up" && health["root"]?.healthDetail == nil

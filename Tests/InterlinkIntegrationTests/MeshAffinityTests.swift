@@ -5,7 +5,7 @@ import InterlinkMesh
 import Testing
 
 /// Service affinity over the real data plane: a local backend from the manifests and a remote
-/// backend from another cluster's export (fed to the reconciler as a remote watcher would).
+/// backend from another cluster's export (given to the routing writer as a remote watcher would).
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct MeshAffinityTests {
     static let west = try! ClusterName("west")
@@ -35,7 +35,8 @@ struct MeshAffinityTests {
             "backends":{"\(remoteEndpoint.ip)":{"tcp":{"Protocol":"TCP","Port":\(port)}}},"frontends":{}}
             """.utf8))
         #expect(cache.services.count == 1)
-        await agent.agent.reconciler.updateRemote(cache)
+        agent.agent.writer.updateRemote(cache)
+        await agent.agent.routes.settle()
         return Setup(manifest: manifest, local: local, remote: remote, agent: agent, westCache: cache)
     }
 
@@ -85,7 +86,7 @@ struct MeshAffinityTests {
         try await Self.tearDown(setup)
 
         let global = try await Self.setUp(subnet: 45, annotations: [ServiceAnnotations.global: "true"])
-        await global.agent.agent.reconciler.removeRemote(Self.west)
+        global.agent.agent.writer.removeRemote(Self.west)
         #expect(await global.agent.backend(global.remote.endpoint) == nil, "the disconnected cluster's backend is gone")
         // Remote changes are published within the coalescing window (50 ms when idle); the deadline
         // is generous because CI machines run many tests at once (latency is measured in the benchmark).

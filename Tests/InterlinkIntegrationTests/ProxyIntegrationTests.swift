@@ -182,7 +182,7 @@ struct ProxyIntegrationTests {
         let connection = try await TestClient.open(manifest.frontend)
         #expect(try await connection.nextLine() == "b1")
         // The only backend goes down and panic routing is off: new connections have nowhere to go...
-        await agent.agent.reconciler.record(.passiveFailure(reason: "test"), for: BackendKey(service: ServiceName(namespace: "default", name: "echo"), endpoint: backends[0].endpoint))
+        agent.agent.writer.record(.passiveFailure(reason: "test"), for: BackendKey(service: ServiceName(namespace: "default", name: "echo"), endpoint: backends[0].endpoint))
         #expect(await agent.backend(backends[0].endpoint)?.eligible == false)
         let refused = try? await TestClient.exchange(with: manifest.frontend, halfClose: false)
         #expect(refused?.firstLine ?? "" == "", "a new connection finds no backend")
@@ -198,14 +198,15 @@ struct ProxyIntegrationTests {
     func panicRoutesToUnhealthyBackends() async throws {
         let (manifest, backends, agent) = try await Self.setUp(subnet: 38, backends: 2)
         for backend in backends {
-            await agent.agent.reconciler.record(.passiveFailure(reason: "test"), for: BackendKey(service: ServiceName(namespace: "default", name: "echo"), endpoint: backend.endpoint))
+            agent.agent.writer.record(.passiveFailure(reason: "test"), for: BackendKey(service: ServiceName(namespace: "default", name: "echo"), endpoint: backend.endpoint))
         }
         #expect(await agent.backend(backends[0].endpoint)?.health == "down")
         #expect(await agent.backend(backends[0].endpoint)?.eligible == true, "in panic an unhealthy backend takes new connections")
         var names: Set<String> = []
         for _ in 0..<40 { names.insert(try await TestClient.firstLine(from: manifest.frontend)) }
         #expect(names == ["b1", "b2"], "panic spreads over every backend, healthy or not")
-        let document = await agent.agent.reconciler.servicesDocument()
+        await agent.agent.routes.settle()
+        let document = agent.agent.routes.view.servicesDocument()
         #expect(document.services.first?.frontends.first?.panic == true)
         try await agent.stop()
         for backend in backends { await backend.stop() }
@@ -234,7 +235,7 @@ struct ProxyIntegrationTests {
         func apply(_ manifest: TestManifest) async throws {
             let (set, problems) = ManifestParser.parse(yaml: manifest.yaml, file: "service.yaml")
             #expect(problems.isEmpty, "\(problems)")
-            try await agent.agent.reconciler.replaceServices(set.localServices(cluster: try ClusterName("test")), reason: "test")
+            await agent.agent.routes.waitApplied(agent.agent.writer.replaceServices(set.localServices(cluster: try ClusterName("test")), reason: "test"))
         }
         #expect(try await names(20).count == 1, "ClientIP pins the client")
         var plain = manifest
@@ -253,14 +254,14 @@ struct ProxyIntegrationTests {
         for _ in 0..<30 { _ = try await TestClient.firstLine(from: manifest.frontend) }
         let name = ServiceName(namespace: "default", name: "echo")
         let keys = manifest.backendEndpoints().map { BackendKey(service: name, endpoint: $0) }
-        for key in keys { #expect(await agent.agent.reconciler.statsFor(key) != nil) }
+        for key in keys { #expect(agent.agent.routes.view.counters(key) != nil) }
         var smaller = manifest
         smaller.backendIPs = Array(manifest.backendIPs.prefix(2))
         let (set, problems) = ManifestParser.parse(yaml: smaller.yaml, file: "service.yaml")
         #expect(problems.isEmpty, "\(problems)")
-        try await agent.agent.reconciler.replaceServices(set.localServices(cluster: try ClusterName("test")), reason: "test")
-        #expect(await agent.agent.reconciler.statsFor(keys[2]) == nil, "the removed backend's counters are gone")
-        let kept = await agent.agent.reconciler.statsFor(keys[0])
+        await agent.agent.routes.waitApplied(agent.agent.writer.replaceServices(set.localServices(cluster: try ClusterName("test")), reason: "test"))
+        #expect(agent.agent.routes.view.counters(keys[2]) == nil, "the removed backend's counters are gone")
+        let kept = agent.agent.routes.view.counters(keys[0])
         #expect(kept.map { $0.total > 0 } == true, "the others keep counting")
         try await agent.stop()
         for backend in backends { await backend.stop() }

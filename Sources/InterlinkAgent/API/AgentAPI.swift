@@ -22,7 +22,8 @@ import NIOCore
 /// Mutating calls need `Authorization: Bearer TOKEN` when the agent has `--api-token-file`.
 enum AgentAPI {
     struct Context: Sendable {
-        let reconciler: Reconciler
+        let writer: RoutingWriter
+        let routes: RouteReconciler
         let settings: AgentSettings
         let roster: MeshRoster
         let meshPort: NIOLockedValueBox<Int?>
@@ -49,10 +50,10 @@ enum AgentAPI {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
         }
         router.get("/v1/services") { _, _ -> Response in
-            try json(await context.reconciler.servicesDocument())
+            try json(context.routes.view.servicesDocument())
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = await context.metrics.render(reconciler: context.reconciler, remotes: await context.roster.statuses())
+            let text = context.metrics.render(view: context.routes.view, remotes: await context.roster.statuses())
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
@@ -62,7 +63,7 @@ enum AgentAPI {
         }
         router.get("/v1/events") { request, _ -> Response in
             let since = request.uri.queryParameters.get("since", as: Int.self) ?? 0
-            return try json(["events": await context.reconciler.changeEvents(since: since)])
+            return try json(["events": context.writer.current.changeEvents(since: since)])
         }
         router.get("/v1/clusters") { _, _ -> Response in
             try json(await clustersDocument(context))
@@ -177,8 +178,8 @@ enum AgentAPI {
                 storeError: health.lastError,
                 lastExportAgeSeconds: health.lastExport.map { Date().timeIntervalSince($0) },
                 name: settings.clusterName.rawValue, id: Int(settings.clusterID.rawValue), kvstore: kvstore,
-                storeEndpoints: settings.meshAdvertise ?? endpoints, globalServices: await context.reconciler.globalServiceCount(),
-                remoteBackendsRouted: await context.reconciler.remoteBackendsInRoutes()),
+                storeEndpoints: settings.meshAdvertise ?? endpoints, globalServices: context.writer.current.globalServiceCount,
+                remoteBackendsRouted: context.routes.view.remoteBackendsInRoutes),
             remotes: await context.roster.statuses())
     }
 

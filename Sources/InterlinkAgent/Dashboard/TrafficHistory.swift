@@ -16,11 +16,11 @@ final class TrafficHistory: Service, Sendable {
     }
 
     static let length = 180
-    let reconciler: Reconciler
+    let routes: RouteReconciler
     private let samples = NIOLockedValueBox<[String: [Sample]]>([:])
 
-    init(reconciler: Reconciler) {
-        self.reconciler = reconciler
+    init(routes: RouteReconciler) {
+        self.routes = routes
     }
 
     func run() async throws {
@@ -30,7 +30,7 @@ final class TrafficHistory: Service, Sendable {
     private func sample() async {
         var previous: [String: [String: Int]] = [:]
         while (try? await Task.sleep(for: .seconds(1))) != nil {
-            let totals = await reconciler.connectionTotals()
+            let totals = routes.view.connectionTotals()
             let now = Date().timeIntervalSince1970
             let before = previous
             samples.withLockedValue { samples in

@@ -55,7 +55,8 @@ extension LiveChanges {
         }
         if !state.objects.isEmpty || !state.deleted.isEmpty {
             if manifests.crossDocumentProblems().isEmpty {
-                try await reconciler.replaceServices(manifests.localServices(cluster: cluster), reason: "saved live changes restored")
+                try await routes.prepare(manifests.localServices(cluster: cluster))
+                writer.replaceServices(manifests.localServices(cluster: cluster), reason: "saved live changes restored")
                 effective = manifests
             } else {
                 logger.error("the saved manifests conflict with the agent's files; not restored", metadata: ["problems": "\(manifests.crossDocumentProblems().count)"])
@@ -67,7 +68,7 @@ extension LiveChanges {
         saved = state
         await reapplyAnnotations()
         for address in stored.drained {
-            if let endpoint = SocketEndpoint(address), await reconciler.setDrained(endpoint, true, evenIfUnknown: true) {
+            if let endpoint = SocketEndpoint(address), writer.setDrained(endpoint, true, evenIfUnknown: true) != nil {
                 saved.drained.append(address)
             }
         }

@@ -14,10 +14,14 @@ import Logging
 /// the live one and the API's answer is true. If applying fails after the save (a frontend
 /// that cannot be bound), the previous state is saved back.
 ///
-/// Threading: an actor; its changes await the reconciler, so they run one at a time through
-/// `serialized` rather than relying on the actor alone (it is re-entered at each await).
+/// A change answers once the data plane runs on it (the route reconciler applied its revision).
+///
+/// Threading: an actor; its changes await the store and the route reconciler, so they run one
+/// at a time through `serialized` rather than relying on the actor alone (it is re-entered at
+/// each await).
 actor LiveChanges {
-    let reconciler: Reconciler
+    let writer: RoutingWriter
+    let routes: RouteReconciler
     let store: (any KVStore)?
     let key: String
     let logger: Logger
@@ -32,8 +36,9 @@ actor LiveChanges {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    init(reconciler: Reconciler, store: (any KVStore)?, cluster: ClusterName, manifests: ManifestSet, logger: Logger) {
-        self.reconciler = reconciler
+    init(writer: RoutingWriter, routes: RouteReconciler, store: (any KVStore)?, cluster: ClusterName, manifests: ManifestSet, logger: Logger) {
+        self.writer = writer
+        self.routes = routes
         self.store = store
         self.cluster = cluster
         self.base = manifests
@@ -96,7 +101,7 @@ actor LiveChanges {
 
     func annotate(_ name: ServiceName, _ changes: [String: String?]) async throws -> ServiceSpec {
         try await serialized {
-            guard let current = await reconciler.spec(of: name) else { throw LiveChangeError.noSuchService(name) }
+            guard let current = writer.current.spec(of: name) else { throw LiveChangeError.noSuchService(name) }
             let spec = try current.annotated(changes)  // validates; throws before anything is saved
             let previous = saved
             var next = saved
@@ -106,8 +111,9 @@ actor LiveChanges {
             try await save(next)
             saved = next
             do {
-                let applied = try await reconciler.annotate(name, changes)
+                let (applied, revision) = try writer.annotate(name, changes)
                 assert(applied == spec)
+                await routes.waitApplied(revision)
                 return applied
             } catch {
                 saved = previous
@@ -119,32 +125,35 @@ actor LiveChanges {
 
     func setDrained(_ endpoint: SocketEndpoint, _ isDrained: Bool) async throws -> Bool {
         try await serialized {
-            guard await reconciler.servesBackend(endpoint) else { return false }
+            guard writer.current.servesBackend(endpoint) else { return false }
             var next = saved
             next.drained.removeAll { $0 == endpoint.description }
             if isDrained { next.drained.append(endpoint.description) }
             try await save(next)
             saved = next
-            await reconciler.setDrained(endpoint, isDrained)
+            if let revision = writer.setDrained(endpoint, isDrained) { await routes.waitApplied(revision) }
             return true
         }
     }
 
-    /// Saves `next`, then makes `manifests` the services in force and puts the `annotate`
-    /// changes back on; if the services cannot be replaced, saves the previous state back.
+    /// Saves `next`, binds the new frontends, then makes `manifests` the services in force and
+    /// puts the `annotate` changes back on; if a frontend cannot be bound, nothing changes and
+    /// the previous state is saved back.
     private func commit(_ next: Saved, manifests: ManifestSet, reason: String) async throws {
         let previous = saved
         try await save(next)
         saved = next
         do {
-            try await reconciler.replaceServices(manifests.localServices(cluster: cluster), reason: reason)
+            try await routes.prepare(manifests.localServices(cluster: cluster))
         } catch {
             saved = previous
             await saveBack(reason)
             throw error
         }
+        writer.replaceServices(manifests.localServices(cluster: cluster), reason: reason)
         effective = manifests
         await reapplyAnnotations()
+        await routes.settle()
     }
 
     /// After the services were rebuilt from manifests (or at start), the `annotate` changes go
@@ -155,7 +164,7 @@ actor LiveChanges {
         for (service, changes) in saved.annotations.sorted(by: { $0.key < $1.key }) {
             do {
                 guard let name = ServiceName(parsing: service) else { throw LiveChangeError.unreadableName(service) }
-                try await reconciler.annotate(name, changes)
+                try writer.annotate(name, changes)
             } catch {
                 saved.annotations[service] = nil
                 dropped = true

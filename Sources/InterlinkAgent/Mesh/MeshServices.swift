@@ -5,27 +5,32 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-/// Keeps this cluster's export in its kvstore up to date: a full sync at start (retried while
-/// the store is unreachable), one after every local health change, and a lease renewal every
-/// TTL/3, and `cilium/.heartbeat` every `heartbeatInterval`.
+/// Keeps this cluster's export in its kvstore up to date: it follows the writer's states and
+/// syncs what the state exports whenever that changes (retried while the store is
+/// unreachable), renews the export lease every TTL/3 and writes `cilium/.heartbeat` every
+/// `heartbeatInterval`.
 struct MeshExport: Service {
     let exporter: ServiceExporter
-    let reconciler: Reconciler
-    let changes: AsyncStream<Void>
+    let writer: RoutingWriter
     let logger: Logger
     /// The outcome of the last write to this cluster's store, for `/v1/clusters`.
     let health: NIOLockedValueBox<StoreHealth>
     var heartbeatInterval: Duration = .seconds(60)
+    var clock: Timeline = Timeline()
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { tasks in
                 tasks.addTask {
-                    await syncUntilDone()
-                    for await _ in changes { await syncUntilDone() }
+                    var synced: [ClusterService]?
+                    for await state in writer.snapshots() {
+                        let exported = state.exportedServices()
+                        guard exported != synced else { continue }
+                        if await syncUntilDone(exported) { synced = exported }
+                    }
                 }
                 tasks.addTask {
-                    while (try? await Task.sleep(for: heartbeatInterval)) != nil {
+                    while (try? await clock.sleep(for: heartbeatInterval)) != nil {
                         do { try await exporter.heartbeat() } catch {
                             logger.warning("heartbeat write failed", metadata: ["error": "\(error)"])
                         }
@@ -33,7 +38,7 @@ struct MeshExport: Service {
                 }
                 tasks.addTask {
                     let period = exporter.leaseTTL / 3
-                    while (try? await Task.sleep(for: period)) != nil {
+                    while (try? await clock.sleep(for: period)) != nil {
                         do {
                             try await exporter.renew()
                             recordHealth(nil)
@@ -54,20 +59,22 @@ struct MeshExport: Service {
         }
     }
 
-    private func syncUntilDone() async {
+    /// Writes `services` until the store takes them; false when cancelled first.
+    private func syncUntilDone(_ services: [ClusterService]) async -> Bool {
         var delay = Duration.milliseconds(200)
         while !Task.isCancelled {
             do {
-                try await exporter.sync(await reconciler.exportedServices())
+                try await exporter.sync(services)
                 recordHealth(nil)
-                return
+                return true
             } catch {
                 recordHealth(error)
                 logger.warning("export to the kvstore failed; retrying", metadata: ["error": "\(error)", "retry-in": "\(delay)"])
-                try? await Task.sleep(for: delay)
+                try? await clock.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
         }
+        return false
     }
 }
 
@@ -89,7 +96,7 @@ struct RemoteClusters: Service {
     let localID: ClusterID
     var maxConnectedClusters: MaxConnectedClusters = .standard
     let cacheTTL: Duration?
-    let reconciler: Reconciler
+    let writer: RoutingWriter
     let roster: MeshRoster
     let logger: Logger
     var pollInterval: Duration = .milliseconds(250)
@@ -148,7 +155,7 @@ struct RemoteClusters: Service {
             entry.task.cancel()
             await entry.task.value
             followed[file] = nil
-            if let name = try? ClusterName(file) { await reconciler.removeRemote(name) }
+            if let name = try? ClusterName(file) { writer.removeRemote(name) }
             await roster.remove(file)
             logger.info("disconnected from remote cluster; its backends are drained", metadata: ["cluster": "\(file)"])
         }
@@ -217,7 +224,7 @@ struct RemoteClusters: Service {
                 let watcher = RemoteClusterWatcher(
                     cluster: config.name, clusterID: id, maxConnectedClusters: maxConnectedClusters, store: store, cacheTTL: cacheTTL, logger: logger
                 ) { cache in
-                    await reconciler.updateRemote(cache)
+                    writer.updateRemote(cache)
                 }
                 await roster.attach(config.name, watcher)
                 logger.info("connected to remote cluster", metadata: ["cluster": "\(config.name)", "cluster-id": "\(id)"])

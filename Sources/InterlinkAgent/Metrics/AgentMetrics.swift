@@ -8,7 +8,7 @@ import Prometheus
 /// The agent's Prometheus metrics, served at `GET /metrics`.
 ///
 /// Connect latency and remote-update apply delay are recorded as they happen, in a
-/// swift-prometheus registry; everything else is read from the reconciler and the mesh roster
+/// swift-prometheus registry; everything else is read from what the route reconciler applied and the mesh roster
 /// at scrape time and written with `ExpositionText`, so a scrape shows exactly the services
 /// and clusters of now. Labels are bounded: service, cluster, and backend only for local
 /// backends; never a client address.
@@ -32,9 +32,9 @@ public final class AgentMetrics: Sendable {
 
     public init() {}
 
-    /// Hooks for the reconciler.
-    public var observers: Reconciler.Observers {
-        var observers = Reconciler.Observers()
+    /// Hooks for the route reconciler.
+    public var observers: RouteReconciler.Observers {
+        var observers = RouteReconciler.Observers()
         // A histogram is registered on the first connection of its service and cluster, not
         // when its backends appear: registering a label set copies the registry's family
         // (O(label sets)), which for 254 remote clusters made the sync quadratic. Then it is
@@ -71,10 +71,10 @@ public final class AgentMetrics: Sendable {
     }
 
     /// The text exposition format: the state read now, then the recorded histograms.
-    func render(reconciler: Reconciler, remotes: [ClustersDocument.Remote]) async -> [UInt8] {
-        let snapshot = await reconciler.metricsSnapshot()
+    func render(view: RouteView, remotes: [ClustersDocument.Remote]) -> [UInt8] {
+        let snapshot = view.metricsSnapshot()
         var text = ExpositionText(reservingCapacity: 4096 + snapshot.shares.count * 1200)
-        let counters: [(name: String, help: String, value: (Reconciler.MetricsSnapshot.ClusterShare) -> Int)] = [
+        let counters: [(name: String, help: String, value: (RouteView.MetricsSnapshot.ClusterShare) -> Int)] = [
             ("interlink_connections_opened_total", "Connections proxied to that cluster's backends", \.opened),
             ("interlink_connect_failures_total", "Failed dials to that cluster's backends", \.failedDials),
             ("interlink_received_bytes_total", "Bytes from clients to that cluster's backends", \.bytesReceived),

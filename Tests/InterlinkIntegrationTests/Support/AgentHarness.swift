@@ -94,7 +94,8 @@ final class RunningAgent: Sendable {
     }
 
     func backend(_ endpoint: SocketEndpoint) async -> ServicesDocument.Backend? {
-        let document = await agent.reconciler.servicesDocument()
+        await agent.routes.settle()
+        let document = agent.routes.view.servicesDocument()
         return document.services.flatMap(\.frontends).flatMap(\.backends).first { $0.address == endpoint.description }
     }
 

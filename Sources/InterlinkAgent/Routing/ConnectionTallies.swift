@@ -2,8 +2,8 @@ import InterlinkCore
 import InterlinkProxy
 
 /// The connection tally of every service and cluster that has had a backend (see
-/// `ConnectionTally`). Owned by the reconciler.
-struct ConnectionTallies {
+/// `ConnectionTally`). Owned by the route reconciler.
+struct ConnectionTallies: Sendable {
     private struct Key: Hashable {
         var service: ServiceName
         var cluster: ClusterName
@@ -12,7 +12,7 @@ struct ConnectionTallies {
     private var clusters: [ServiceName: Set<ClusterName>] = [:]
 
     /// The tally of a service in a cluster, made on first use.
-    mutating func tally(_ service: ServiceName, _ cluster: ClusterName, observers: Reconciler.Observers) -> ConnectionTally {
+    mutating func tally(_ service: ServiceName, _ cluster: ClusterName, observers: RouteReconciler.Observers) -> ConnectionTally {
         let key = Key(service: service, cluster: cluster)
         if let tally = tallies[key] { return tally }
         let tally = ConnectionTally(connectObserver: observers.connectLatency(service, cluster))

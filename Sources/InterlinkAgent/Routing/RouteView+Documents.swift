@@ -1,13 +1,13 @@
 import InterlinkAPI
 import InterlinkCore
 
-extension Reconciler {
+extension RouteView {
     /// What `GET /v1/services` returns: every service, frontend and backend with its verdict.
-    public func servicesDocument() -> ServicesDocument {
-        let lastChanges = changes.latestByService()
+    public func servicesDocument(now: ContinuousClock.Instant = .now) -> ServicesDocument {
+        let lastChanges = state.changes.latestByService()
         return ServicesDocument(
-            cluster: .init(name: cluster.rawValue, id: Int(clusterID.rawValue)),
-            services: services.map { service in
+            cluster: .init(name: state.cluster.rawValue, id: Int(state.clusterID.rawValue)),
+            services: state.services.map { service in
                 let spec = service.spec
                 return ServicesDocument.Service(
                     namespace: spec.name.namespace, name: spec.name.name, clusterIP: spec.clusterIP.description,
@@ -15,8 +15,8 @@ extension Reconciler {
                     algorithm: spec.algorithm.rawValue, sessionAffinity: ServicesDocument.SessionAffinity(spec.sessionAffinity),
                     healthCheck: ServicesDocument.HealthCheck(spec.healthCheck), routing: ServicesDocument.Routing(spec.routing), annotations: spec.annotations,
                     frontends: service.ports.map { port in
-                        let plan = plan(of: service, port: port)
-                        let candidates = candidates(of: service, port: port)
+                        let plan = plan(of: service, port: port, now: now)
+                        let candidates = state.candidates(of: service, port: port, now: now)
                         let shares = Dictionary(plan.weighted.map { ($0.backend.endpoint, $0.weight) }, uniquingKeysWith: +)
                         let reasons = Dictionary(plan.excluded.map { ($0.backend.endpoint, $0.reason) }, uniquingKeysWith: { first, _ in first })
                         return ServicesDocument.Frontend(
@@ -25,12 +25,12 @@ extension Reconciler {
                             backends: candidates.map { candidate in
                                 let backend = candidate.backend
                                 let key = BackendKey(service: spec.name, endpoint: backend.endpoint)
-                                let state = healthState(for: key)
-                                let counters = statsFor(key)
+                                let health = state.healthState(for: key, now: now)
+                                let counters = stats[key]
                                 let share = shares[backend.endpoint]
                                 return ServicesDocument.Backend(
                                     address: backend.endpoint.description, cluster: backend.cluster.rawValue,
-                                    state: backend.state.rawValue, health: state.health, healthDetail: state.detail,
+                                    state: backend.state.rawValue, health: health.health, healthDetail: health.detail,
                                     eligible: share != nil,
                                     reason: candidate.refusal.map { "refused: never dialled: \($0)" }
                                         ?? (share == nil ? reasons[backend.endpoint] ?? "takes no new connections" : nil),
@@ -49,7 +49,7 @@ extension Reconciler {
         if plan.isPanic { return plan.explanation }
         let taking = Set(plan.weighted.map(\.backend.endpoint))
         let affinity = explainSelection(
-            localCluster: cluster.rawValue, isGlobal: spec.isGlobal, affinity: spec.affinity,
+            localCluster: state.cluster.rawValue, isGlobal: spec.isGlobal, affinity: spec.affinity,
             backends: candidates.map { candidate in
                 ExplainedBackend(
                     cluster: candidate.backend.cluster.rawValue, isLocal: candidate.isLocal, state: candidate.backend.state,

@@ -1,6 +1,6 @@
 import InterlinkCore
 
-extension Reconciler {
+extension RouteView {
     /// What `/metrics` reports of the routing, per service and cluster (bounded labels: no
     /// client address, and per-backend series only for local backends).
     public struct MetricsSnapshot: Sendable {
@@ -32,13 +32,14 @@ extension Reconciler {
     }
 
     public func metricsSnapshot() -> MetricsSnapshot {
-        var snapshot = MetricsSnapshot(changeTotals: changes.totals)
-        for service in services {
+        let now = ContinuousClock.now
+        var snapshot = MetricsSnapshot(changeTotals: state.changes.totals)
+        for service in state.services {
             let spec = service.spec
             var shares: [String: MetricsSnapshot.ClusterShare] = [:]
             var servedLocally = false, servedRemotely = false
             for port in service.ports {
-                let plan = plan(of: service, port: port)
+                let plan = plan(of: service, port: port, now: now)
                 let taking = Set(plan.weighted.map(\.backend.endpoint))
                 if plan.isPanic { snapshot.panic["\(spec.name)"] = true }
                 for (cluster, planned) in plan.clusterShares {
@@ -46,7 +47,7 @@ extension Reconciler {
                     share.plannedShare += planned / Double(max(1, service.ports.count))
                     shares[cluster.rawValue] = share
                 }
-                for candidate in candidates(of: service, port: port) {
+                for candidate in state.candidates(of: service, port: port, now: now) {
                     let ineligibility: String? = taking.contains(candidate.backend.endpoint) ? nil : "excluded"
                     let backend = candidate.backend
                     var share = shares[backend.cluster.rawValue] ?? .init(service: "\(spec.name)", cluster: backend.cluster.rawValue)
@@ -56,7 +57,7 @@ extension Reconciler {
                         share.eligible += 1
                         if candidate.isLocal { servedLocally = true } else { servedRemotely = true }
                     }
-                    if let counters = statsFor(BackendKey(service: spec.name, endpoint: backend.endpoint)) {
+                    if let counters = stats[BackendKey(service: spec.name, endpoint: backend.endpoint)] {
                         share.opened += counters.total
                         share.active += counters.active
                         share.failedDials += counters.failedDials
