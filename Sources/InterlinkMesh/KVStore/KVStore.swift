@@ -21,6 +21,15 @@ public protocol KVStore: Sendable {
 
 extension EtcdClient: KVStore {}
 
+/// What following a remote cluster needs of its store: reads and a watch. `EtcdClient` is the
+/// real one; component tests give the watcher a store they control.
+public protocol RemoteStore: Sendable {
+    func range(_ key: String, prefix: Bool, revision: Int64) async throws -> RangeResult
+    func watch(prefix: String, startRevision: Int64) -> AsyncThrowingStream<(revision: Int64, events: [WatchEvent]), Error>
+}
+
+extension EtcdClient: RemoteStore {}
+
 /// In-process use of the embedded store (the agent's exporter). SQLite blocks while a write
 /// waits for fsync, so each call runs on NIO's blocking-I/O thread pool, not on the
 /// cooperative pool.

@@ -22,6 +22,11 @@ public struct KeyValue: Hashable, Sendable {
 public struct RangeResult: Hashable, Sendable {
     public var kvs: [KeyValue]
     public var revision: Int64
+
+    public init(kvs: [KeyValue], revision: Int64) {
+        self.kvs = kvs
+        self.revision = revision
+    }
 }
 
 /// A change seen by a watch.

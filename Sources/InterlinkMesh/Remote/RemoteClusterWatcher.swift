@@ -9,6 +9,8 @@ import Logging
 /// forget after `cacheTTL`), reconnects with capped exponential backoff and jitter, and resyncs:
 /// entries not listed again are dropped. A compacted watch re-lists.
 ///
+/// Waits, backoffs and the cache TTL run on the injected clock.
+///
 /// Threading: an actor; `run()` until cancelled; every change is passed to `onChange`.
 public actor RemoteClusterWatcher {
     public struct Status: Hashable, Sendable {
@@ -46,7 +48,8 @@ public actor RemoteClusterWatcher {
     public let cluster: ClusterName
     public let clusterID: ClusterID
     private let maxConnectedClusters: MaxConnectedClusters
-    private let store: EtcdClient
+    private let store: any RemoteStore
+    private let clock: Timeline
     private let cacheTTL: Duration?
     /// How often a followed store is read to check that it still answers.
     private let livenessInterval: Duration
@@ -63,10 +66,11 @@ public actor RemoteClusterWatcher {
     public private(set) var status = Status()
 
     public init(
-        cluster: ClusterName, clusterID: ClusterID, maxConnectedClusters: MaxConnectedClusters = .standard, store: EtcdClient,
+        cluster: ClusterName, clusterID: ClusterID, maxConnectedClusters: MaxConnectedClusters = .standard, store: any RemoteStore,
         cacheTTL: Duration? = nil, livenessInterval: Duration = .seconds(5), canaryInterval: Duration = .milliseconds(500),
-        logger: Logger, onChange: @escaping @Sendable (RemoteServiceCache) async -> Void
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger, onChange: @escaping @Sendable (RemoteServiceCache) async -> Void
     ) {
+        self.clock = Timeline(clock)
         self.livenessInterval = livenessInterval
         self.canaryInterval = canaryInterval
         self.maxConnectedClusters = maxConnectedClusters
@@ -97,16 +101,16 @@ public actor RemoteClusterWatcher {
                 status.failures += 1
                 status.lastError = "\(error)"
                 logger.warning("remote cluster unavailable; retrying", metadata: ["cluster": "\(cluster)", "error": "\(error)"])
-                let since = disconnectedSince ?? ContinuousClock.now
+                let since = disconnectedSince ?? clock.now
                 disconnectedSince = since
-                if let cacheTTL, ContinuousClock.now - since >= cacheTTL, !cache.services.isEmpty {
+                if let cacheTTL, clock.now - since >= cacheTTL, !cache.services.isEmpty {
                     cache.clear()
                     await onChange(cache)
                 }
             }
             attempt += 1
             let backoff = min(10.0, 0.1 * pow(2.0, Double(min(attempt, 10))))
-            try? await Task.sleep(for: .milliseconds(Int(backoff * Double.random(in: 0.5...1.0) * 1000)))
+            try? await clock.sleep(for: .milliseconds(Int(backoff * Double.random(in: 0.5...1.0) * 1000)))
         }
     }
 
@@ -125,7 +129,7 @@ public actor RemoteClusterWatcher {
             status.canarySeen = true
         }
         let prefix = KVStoreKeys.servicesPrefix(cluster: cluster, cached: cached)
-        let listed = try await store.range(prefix, prefix: true)
+        let listed = try await store.range(prefix, prefix: true, revision: 0)
         guard listed.revision >= 0, listed.revision < Int64.max else {
             throw RemoteClusterError("the store of \(cluster) answered revision \(listed.revision), outside 0 to \(Int64.max - 1)")
         }
@@ -140,11 +144,11 @@ public actor RemoteClusterWatcher {
         // A watch over a dead path (a partition, a host gone) sees no error until TCP gives up,
         // which can take hours; a cheap read every `livenessInterval` notices within seconds.
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { [store, cluster, livenessInterval] in
+            tasks.addTask { [store, cluster, livenessInterval, clock] in
                 while true {
-                    try await Task.sleep(for: livenessInterval)
+                    try await clock.sleep(for: livenessInterval)
                     do {
-                        _ = try await store.range(KVStoreKeys.clusterConfig(cluster: cluster))
+                        _ = try await store.range(KVStoreKeys.clusterConfig(cluster: cluster), prefix: false, revision: 0)
                     } catch is CancellationError {
                         throw CancellationError()
                     } catch {
@@ -180,7 +184,7 @@ public actor RemoteClusterWatcher {
     /// its writer is back, and listing it then would drop every backend.
     private func checkConfig() async throws -> ClusterConfig? {
         let key = KVStoreKeys.clusterConfig(cluster: cluster)
-        guard let value = try await store.range(key).kvs.first?.value else {
+        guard let value = try await store.range(key, prefix: false, revision: 0).kvs.first?.value else {
             throw RemoteClusterError("cluster \(cluster) has no \(key) (its store is new or was emptied): waiting for it")
         }
         let (config, id) = try ClusterConfig.decodeValidated(value, cluster: cluster, localMaximum: maxConnectedClusters)
@@ -194,13 +198,13 @@ public actor RemoteClusterWatcher {
     /// meanwhile. The store must keep answering (liveness as for the watch).
     private func waitForCanary(_ key: String) async throws {
         var logged = false
-        while try await store.range(key).kvs.isEmpty {
+        while try await store.range(key, prefix: false, revision: 0).kvs.isEmpty {
             if !logged {
                 logger.info("waiting for the remote's synced canary before using its services", metadata: ["cluster": "\(cluster)", "key": "\(key)"])
                 logged = true
             }
             status.lastError = "waiting for \(key): the remote has not finished uploading its services"
-            try await Task.sleep(for: canaryInterval)
+            try await clock.sleep(for: canaryInterval)
         }
     }
 
