@@ -114,6 +114,49 @@ struct RoutingPolicyEndToEndTests {
         #expect(await mesh.shutdown().isEmpty, "every agent stops cleanly on SIGTERM")
     }
 
+    @Test("cluster-weights east=3,west=1 gives east 60 %, west and north 20 % each (±5 points over 1000 connections); with every health check failing in every cluster, panic still serves the clients and explain says so")
+    func clusterWeightsAndPanic() async throws {
+        let mesh = try await Mesh.make(.embedded, subnets: [85, 86, 87])
+        // Affinity none, weighted: north is not listed and weighs 1.
+        try mesh.east.addService("weighted", port: 8012, annotations: Self.fast.merging(["interlink.io/cluster-weights": "east=3,west=1"]) { $1 })
+        // An HTTP check the line-protocol test backends never pass: no backend is healthy anywhere.
+        let failing = Self.fast.merging(["interlink.io/health-check": "http"]) { $1 }
+        try mesh.east.addService("panicky", port: 8013, annotations: failing)
+        for cluster in [mesh.west, mesh.north] {
+            try cluster.addService("weighted", port: 8012, annotations: Self.fast)
+            try cluster.addService("panicky", port: 8013, annotations: failing)
+        }
+        do {
+            try await mesh.start()
+            #expect(await waitUntil(.seconds(10)) {
+                let shares = await Self.frontend(mesh.east, "weighted")?.backends.filter { ($0.share ?? 0) > 0 }.map(\.cluster)
+                return Set(shares ?? []) == ["east", "west", "north"]
+            }, "east sees west's and north's backends")
+            let spread = try await tallyBackends(mesh.east.frontend(8012), 1000)
+            func share(_ cluster: String) -> Double {
+                Double(spread.filter { $0.key.hasPrefix(cluster + "-") }.values.reduce(0, +)) / 1000
+            }
+            #expect(abs(share("east") - 0.6) < 0.05, "\(spread)")
+            #expect(abs(share("west") - 0.2) < 0.05, "\(spread)")
+            #expect(abs(share("north") - 0.2) < 0.05, "\(spread)")
+            let weighted = try await Mesh.interlink(["explain", "default/weighted", "--api", mesh.east.apiURL])
+            #expect(weighted.contains("cluster-weights=east=3,west=1"), "\(weighted)")
+
+            #expect(await waitUntil(.seconds(10)) { await Self.frontend(mesh.east, "panicky")?.panic == true }, "every check fails: panic")
+            let served = await hammer(mesh.east.frontend(8013), for: .seconds(1))
+            #expect(served.failures == 0, "panic serves every client: \(served.errors.prefix(3))")
+            #expect(MeshCluster.clusters(of: served.tally) == ["east"], "the remote clusters export no unhealthy backend: \(served.tally)")
+            let explained = try await Mesh.interlink(["explain", "default/panicky", "--api", mesh.east.apiURL])
+            #expect(explained.contains("panic: no healthy backend anywhere, trying all 2"), "\(explained)")
+            let metrics = try await Self.metrics(mesh.east)
+            #expect(Self.sample(metrics, #"interlink_service_panic{service="default/panicky"}"#) == 1, "\(metrics.split(separator: "\n").filter { $0.contains("panic") })")
+        } catch {
+            await mesh.shutdown()
+            throw error
+        }
+        #expect(await mesh.shutdown().isEmpty, "every agent stops cleanly on SIGTERM")
+    }
+
     static func frontend(_ cluster: MeshCluster, _ service: String) async -> ServicesDocument.Frontend? {
         try? await cluster.services().services.first { $0.name == service }?.frontends.first
     }
