@@ -23,8 +23,9 @@ cd "$(dirname "$0")/.."
 mode="${1:-embedded}"
 case "$mode" in embedded|etcd) ;; *) echo "usage: $0 [embedded|etcd]" >&2; exit 64 ;; esac
 if [ "$mode" = etcd ]; then command -v etcd >/dev/null || { echo "etcd is missing: apt-get install -y etcd-server" >&2; exit 1; }; fi
-swift build --product interlink
-bin="$(swift build --show-bin-path)/interlink"
+# INTERLINK_BIN=PATH uses a binary already built (e.g. by `swift test`) instead of building one.
+if [ -z "${INTERLINK_BIN:-}" ]; then swift build --product interlink; fi
+bin="${INTERLINK_BIN:-$(swift build --show-bin-path)/interlink}"
 work="$(mktemp -d)"
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }

@@ -154,6 +154,16 @@ struct RoutePlannerTests {
         }
     }
 
+    @Test("a held tier says how long it has been available in whole seconds")
+    func heldInWholeSeconds() {
+        var policy = Self.policy()
+        policy.failbackDelay = .seconds(30)
+        let plan = RoutePlanner.plan(RoutePlanInput(
+            localCluster: Self.east, isGlobal: true, affinity: .local, policy: policy, candidates: Self.candidates(["east": "uu", "west": "uu"]),
+            recovered: ["local": Self.now - .milliseconds(3916)], now: Self.now))
+        #expect(plan.tiers.first { $0.label == "local" }?.held == "failback delay: available for 3s of 30s")
+    }
+
     @Test("recoveries: a tier that comes back is stamped; one that goes down loses its stamp; one never down has none")
     func recoveries() {
         let down = RoutePlanner.plan(RoutePlanInput(

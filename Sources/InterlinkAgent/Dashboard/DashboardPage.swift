@@ -28,7 +28,7 @@ enum DashboardPage {
     <body>
     <h1 id="title">Interlink</h1>
     <div id="error"></div>
-    <div class="panel"><h2>Mesh</h2><svg id="mesh" width="100%" height="180" viewBox="0 0 600 180"></svg></div>
+    <div class="panel"><h2>Mesh</h2><svg id="mesh" width="100%" height="200" viewBox="0 0 600 200"></svg></div>
     <div id="services"></div>
     <script>
     const palette = ["#2f6fdf", "#e8871e", "#2ca58d", "#b23a8f", "#7a5cc7", "#c2453d", "#5b8c2a", "#8a6d3b"];
@@ -45,8 +45,11 @@ enum DashboardPage {
       const svg = document.getElementById("mesh");
       svg.replaceChildren();
       const local = clusters.local, remotes = clusters.remotes;
-      const cx = 300, cy = 90, r = 70;
-      const place = (i, n) => [cx + Math.cos(-Math.PI / 2 + 2 * Math.PI * i / Math.max(n, 1)) * 230, cy + Math.sin(-Math.PI / 2 + 2 * Math.PI * i / Math.max(n, 1)) * r];
+      // Remotes on an ellipse around this cluster, the first half a step past the top, so that
+      // two sit left and right and no label falls below the drawing.
+      const cx = 300, cy = 95, r = 55;
+      const angle = (i, n) => -Math.PI / 2 + 2 * Math.PI * (i + 0.5) / Math.max(n, 1);
+      const place = (i, n) => [cx + Math.cos(angle(i, n)) * 230, cy + Math.sin(angle(i, n)) * r];
       remotes.forEach((remote, i) => {
         const [x, y] = remotes.length === 1 ? [cx + 200, cy] : place(i, remotes.length);
         svg.appendChild(svgEl("line", { x1: cx, y1: cy, x2: x, y2: y, stroke: remote.connected ? "#2ca58d" : "#c62828", "stroke-width": 2, "stroke-dasharray": remote.connected ? "" : "5,4" }));

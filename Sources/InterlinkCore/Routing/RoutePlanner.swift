@@ -66,9 +66,9 @@ public enum RoutePlanner {
         var ramp = [Double](repeating: 1, count: tiers.count)
         for index in tiers.indices where tiers[index].isAvailable {
             guard let since = input.recovered[tiers[index].label] else { continue }
-            let up = input.now - since
+            let up = input.now - since  // shown in whole seconds: the count is what matters
             if up < input.policy.failbackDelay {
-                tiers[index].held = "failback delay: available for \(DurationText.format(up)) of \(DurationText.format(input.policy.failbackDelay))"
+                tiers[index].held = "failback delay: available for \(DurationText.format(.seconds(up.components.seconds))) of \(DurationText.format(input.policy.failbackDelay))"
             } else if input.policy.failbackRamp > .zero, up - input.policy.failbackDelay < input.policy.failbackRamp {
                 ramp[index] = (up - input.policy.failbackDelay) / input.policy.failbackRamp
             }
