@@ -24,7 +24,7 @@ struct RoutingPolicyEndToEndTests {
     ]) { $1 }
     static let failoverBound = Duration.milliseconds(200 * 3 + 1000)
 
-    @Test("cluster-order fails over east → west → north with no failed connection and fails back after the delay; gradual spill keeps 70 % at 2 of 4 healthy; min-healthy moves all away below 2")
+    @Test("cluster-order fails over east → west → north with no failed connection and fails back after the delay; gradual spill keeps 70 % at 2 of 4 healthy; min-healthy moves all away below 2; an open connection survives failover, affinity change and failback")
     func orderedFailoverAndGradualSpill() async throws {
         let mesh = try await Mesh.make(.embedded, subnets: [82, 83, 84], eastBackends: 4)
         try mesh.east.addService("ordered", port: 8010, annotations: Self.ordered)
@@ -48,6 +48,7 @@ struct RoutingPolicyEndToEndTests {
             let spread = try await tallyBackends(gradual, 1200)
             let eastShare = Double(spread.filter { $0.key.hasPrefix("east-") }.values.reduce(0, +)) / 1200
             #expect(abs(eastShare - 0.7) < 0.05, "east's share at 2 of 4 healthy: \(spread)")
+            print("routing-policy e2e: gradual spill at 2 of 4 healthy over 1200 connections: \(spread.sorted { $0.key < $1.key })")
             #expect(MeshCluster.clusters(of: spread) == ["east", "west"], "north is third in the order: \(spread)")
             let explained = try await Mesh.interlink(["explain", "default/gradual", "--api", mesh.east.apiURL])
             #expect(explained.contains("policy: cluster-order=west,north min-healthy=2 spill=gradual"), "\(explained)")
@@ -58,12 +59,27 @@ struct RoutingPolicyEndToEndTests {
             // All or nothing (the ordered service): one healthy backend keeps it all local.
             #expect(MeshCluster.clusters(of: try await tallyBackends(ordered, 40)) == ["east"])
 
+            // A connection open on east-b1, which stays alive through what follows.
+            var pinned: OpenConnection?
+            for _ in 0..<100 where pinned == nil {
+                let client = try await TestClient.open(gradual)
+                if try await client.nextLine() == "east-b1" { pinned = client } else { await client.close() }
+            }
+            let onEast = try #require(pinned, "a connection lands on east-b1 (70 % go to east's two)")
+
             // One of four: below min-healthy 2, nothing stays in east.
             await mesh.east.backends[1].stop()
             #expect(await waitUntil(.seconds(10)) { await Self.tier(mesh.east, "gradual", "local")?.healthy == 1 })
             #expect(MeshCluster.clusters(of: try await tallyBackends(gradual, 60)) == ["west"])
             let listed = try await Mesh.interlink(["services", "--api", mesh.east.apiURL])
             #expect(listed.contains("local 0% (1/4 healthy, needs 2)"), "\(listed)")
+            try await onEast.send("after the failover\n")
+            #expect(try await onEast.nextLine() == "after the failover", "the open connection to east-b1 survived the failover")
+            _ = try await Mesh.interlink(["annotate", "service", "default/gradual", "service.cilium.io/affinity=remote", "--api", mesh.east.apiURL])
+            #expect(MeshCluster.clusters(of: try await tallyBackends(gradual, 40)) == ["west"], "affinity remote: west first in the order")
+            try await onEast.send("after the affinity change\n")
+            #expect(try await onEast.nextLine() == "after the affinity change", "the open connection to east-b1 survived the affinity change")
+            await onEast.close()
 
             // East's last backend dies under traffic: west takes over, not one connection fails.
             let lastLocal = Task { await hammer(ordered, for: Self.failoverBound) }
@@ -106,6 +122,7 @@ struct RoutingPolicyEndToEndTests {
             failback.cancel()
             let during = await failback.value
             #expect(during.failures == 0, "failed connections during the failbacks: \(during.errors.prefix(5))")
+            print("routing-policy e2e: failovers \(toWest.tally.values.reduce(0, +) + toNorth.tally.values.reduce(0, +)) connections, \(toWest.failures + toNorth.failures) failed; failbacks \(during.tally.values.reduce(0, +)) connections, \(during.failures) failed")
             #expect(MeshCluster.clusters(of: during.tally) == ["north", "west", "east"], "\(during.tally)")
         } catch {
             await mesh.shutdown()
@@ -136,6 +153,7 @@ struct RoutingPolicyEndToEndTests {
             func share(_ cluster: String) -> Double {
                 Double(spread.filter { $0.key.hasPrefix(cluster + "-") }.values.reduce(0, +)) / 1000
             }
+            print("routing-policy e2e: cluster-weights east=3,west=1 over 1000 connections: \(spread.sorted { $0.key < $1.key })")
             #expect(abs(share("east") - 0.6) < 0.05, "\(spread)")
             #expect(abs(share("west") - 0.2) < 0.05, "\(spread)")
             #expect(abs(share("north") - 0.2) < 0.05, "\(spread)")
