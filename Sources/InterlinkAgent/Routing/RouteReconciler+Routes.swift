@@ -5,8 +5,10 @@ import InterlinkProxy
 /// the backends the planner would choose if those were down; each backend with its counters.
 extension RouteReconciler {
     func routes(of service: LocalService, in state: RoutingState, now: ContinuousClock.Instant) -> [FrontendRoute] {
-        service.ports.map { port in
+        routedRemote[service.spec.name] = 0
+        return service.ports.map { port in
             let input = state.planInput(of: service, port: port, now: now)
+            routedRemote[service.spec.name, default: 0] += input.candidates.count { !$0.isLocal }
             let plan = planning.plan(frontend: port.frontend, input)
             let taking = Set(plan.weighted.map(\.backend.endpoint))
             var degraded = input
@@ -28,19 +30,10 @@ extension RouteReconciler {
     }
 
     private func routeBackends(_ backends: [Backend], of service: LocalService, in state: RoutingState) -> [RouteBackend] {
-        backends.compactMap { backend in
-            let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
-            return try? RouteBackend(endpoint: backend.endpoint, cluster: backend.cluster, stats: counters(for: key, cluster: backend.cluster))
+        let stats = counters.counters(for: backends.map { (BackendKey(service: service.spec.name, endpoint: $0.endpoint), $0.cluster) })
+        return zip(backends, stats).compactMap { backend, stats in
+            try? RouteBackend(endpoint: backend.endpoint, cluster: backend.cluster, stats: stats)
         }
-    }
-
-    /// The counters of a backend of a service, made on first use; its connections also count
-    /// in its service and cluster's tally.
-    func counters(for key: BackendKey, cluster: ClusterName) -> BackendStats {
-        if let counters = stats[key] { return counters }
-        let counters = BackendStats(tally: tallies.tally(key.service, cluster, observers: observers))
-        stats[key] = counters
-        return counters
     }
 
     /// A frontend's ClientIP table follows its service's `sessionAffinity`: none without
@@ -69,7 +62,9 @@ extension RouteReconciler {
                 }
             }
         }
-        for key in stats.keys where !kept.contains(key) { stats[key] = nil }
+        counters.prune(keeping: kept)
         for frontend in affinityStores.keys where !frontends.contains(frontend) { affinityStores[frontend] = nil }
+        let names = Set(state.services.map(\.spec.name))
+        for name in routedRemote.keys where !names.contains(name) { routedRemote[name] = nil }
     }
 }

@@ -11,8 +11,8 @@ import Synchronization
 ///
 /// It coalesces: a state whose changes are all remote clusters' updates is applied at most once
 /// per window (50 ms, longer while applying is costly, so that a burst of many clusters
-/// syncing spends at most about a fifth of the time republishing); local health and operator
-/// changes are applied at once. Every second it plans again what moves with time alone (an
+/// syncing spends at most about a fifth of the time republishing), and as soon as no remote
+/// update has come for 100 ms; local health and operator changes are applied at once. Every second it plans again what moves with time alone (an
 /// ejection that ends, a failback delay or ramp). It owns the per-backend counters and the
 /// ClientIP tables, and prunes them when their backends or frontends go.
 ///
@@ -28,6 +28,11 @@ public actor RouteReconciler: Service {
     }
 
     public static let coalescing = Duration.milliseconds(50)
+    /// A burst of remote changes is over when none has come for this long: what is pending is
+    /// then applied without waiting for the rest of the window.
+    public static let quiet = Duration.milliseconds(100)
+    /// How often a coalescing wait looks for an urgent change.
+    static let slice = Duration.milliseconds(10)
     public static let tickInterval = Duration.seconds(1)
 
     let writer: RoutingWriter
@@ -37,9 +42,10 @@ public actor RouteReconciler: Service {
     let observers: Observers
 
     var planning = PlanMemory()
-    var stats: [BackendKey: BackendStats] = [:]
-    var tallies = ConnectionTallies()
+    let counters: BackendCounters
     var affinityStores: [SocketEndpoint: ClientAffinityStore] = [:]
+    /// Remote backends each service's routes were planned with (`/v1/clusters`).
+    var routedRemote: [ServiceName: Int] = [:]
     /// The state last applied (nil before the first).
     var applied: RoutingState?
     var lastApply: ContinuousClock.Instant
@@ -54,6 +60,7 @@ public actor RouteReconciler: Service {
         self.clock = Timeline(clock)
         self.logger = logger
         self.observers = observers
+        self.counters = BackendCounters(observers: observers)
         self.lastApply = self.clock.now - .seconds(1)
         self.lastTick = self.clock.now
         self.published = Mutex(RouteView(state: writer.current))
@@ -99,7 +106,9 @@ public actor RouteReconciler: Service {
                 group.addTask {
                     for await state in snapshots {
                         inbox.withLockedValue { inbox in
-                            if inbox.since == nil { inbox.since = clock.now }
+                            let now = clock.now
+                            if inbox.since == nil { inbox.since = now }
+                            inbox.lastArrival = now
                             inbox.state = state
                         }
                         wake.yield()
@@ -125,18 +134,27 @@ public actor RouteReconciler: Service {
     /// What the run loop was given since it last looked.
     struct Inbox: Sendable {
         var state: RoutingState?
-        /// When the oldest state not yet applied arrived.
+        /// When the oldest state not yet applied arrived, and the newest.
         var since: ContinuousClock.Instant?
+        var lastArrival: ContinuousClock.Instant?
         var ticked = false
     }
 
     private func handle(_ inbox: NIOLockedValueBox<Inbox>) async {
         if let state = inbox.withLockedValue({ $0.state }), state.revision > (applied?.revision ?? 0) {
-            if state.urgentRevision <= (applied?.revision ?? 0) {
-                // Only remote updates: wait out the window, then apply whatever is newest.
-                let pending = state.services.count { (state.serviceRevisions[$0.spec.name] ?? 0) > (applied?.revision ?? 0) }
+            let appliedRevision = applied?.revision ?? 0
+            if state.urgentRevision <= appliedRevision {
+                // Only remote updates: wait until the window ends or the burst is over (or an
+                // urgent change comes), then apply whatever is newest.
+                let pending = state.services.count { (state.serviceRevisions[$0.spec.name] ?? 0) > appliedRevision }
                 let window = max(Self.coalescing, applyCostPerService * (4 * max(1, pending)))
-                try? await clock.sleep(until: lastApply + window)
+                while !Task.isCancelled {
+                    let (arrival, urgent) = inbox.withLockedValue { ($0.lastArrival, ($0.state?.urgentRevision ?? 0) > appliedRevision) }
+                    let now = clock.now
+                    let deadline = min(lastApply + window, (arrival ?? now) + Self.quiet)
+                    if urgent || now >= deadline { break }
+                    try? await clock.sleep(until: min(deadline, now + Self.slice))
+                }
             }
             let (latest, since) = inbox.withLockedValue { inbox in
                 defer { (inbox.state, inbox.since) = (nil, nil) }
@@ -211,7 +229,7 @@ public actor RouteReconciler: Service {
 
     private func publishView() {
         guard let applied else { return }
-        let view = RouteView(state: applied, plans: planning.plans, stats: stats, tallies: tallies)
+        let view = RouteView(state: applied, plans: planning.plans, counters: counters, routedRemote: routedRemote)
         published.withLock { $0 = view }
     }
 }

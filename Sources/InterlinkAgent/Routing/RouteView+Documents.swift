@@ -26,7 +26,7 @@ extension RouteView {
                                 let backend = candidate.backend
                                 let key = BackendKey(service: spec.name, endpoint: backend.endpoint)
                                 let health = state.healthState(for: key, now: now)
-                                let counters = stats[key]
+                                let counters = counters(key)
                                 let share = shares[backend.endpoint]
                                 return ServicesDocument.Backend(
                                     address: backend.endpoint.description, cluster: backend.cluster.rawValue,

@@ -57,7 +57,7 @@ extension RouteView {
                         share.eligible += 1
                         if candidate.isLocal { servedLocally = true } else { servedRemotely = true }
                     }
-                    if let counters = stats[BackendKey(service: spec.name, endpoint: backend.endpoint)] {
+                    if let counters = counters(BackendKey(service: spec.name, endpoint: backend.endpoint)) {
                         share.opened += counters.total
                         share.active += counters.active
                         share.failedDials += counters.failedDials

@@ -6,18 +6,22 @@ import InterlinkProxy
 public struct RouteView: Sendable {
     public let state: RoutingState
     let plans: [SocketEndpoint: RoutePlan]
-    let stats: [BackendKey: BackendStats]
-    let tallies: ConnectionTallies
+    let counters: BackendCounters?
+    /// Remote backends in the routes, per service (counted while planning: a sum over every
+    /// backend would cost an API call O(remote backends), 508,000 at full scale).
+    let routedRemote: [ServiceName: Int]
 
-    init(state: RoutingState, plans: [SocketEndpoint: RoutePlan] = [:], stats: [BackendKey: BackendStats] = [:], tallies: ConnectionTallies = ConnectionTallies()) {
+    init(
+        state: RoutingState, plans: [SocketEndpoint: RoutePlan] = [:], counters: BackendCounters? = nil, routedRemote: [ServiceName: Int] = [:]
+    ) {
         self.state = state
         self.plans = plans
-        self.stats = stats
-        self.tallies = tallies
+        self.counters = counters
+        self.routedRemote = routedRemote
     }
 
     /// The counters of a backend of a service, nil when it has none.
-    public func counters(_ key: BackendKey) -> BackendStats? { stats[key] }
+    public func counters(_ key: BackendKey) -> BackendStats? { counters?.existing(key) }
 
     /// The plan a frontend runs on; planned now, without failback memory, if it has none yet.
     func plan(of service: LocalService, port: LocalService.Port, now: ContinuousClock.Instant) -> RoutePlan {
@@ -27,9 +31,9 @@ public struct RouteView: Sendable {
     /// Connections opened so far per service and cluster, from their tallies: what the
     /// dashboard samples every second, without visiting any backend.
     public func connectionTotals() -> [String: [String: Int]] {
-        tallies.totals(of: state.services.map(\.spec.name))
+        counters?.totals(of: state.services.map(\.spec.name)) ?? [:]
     }
 
-    /// Remote backends in the applied plans' inputs, over every service and port.
-    public var remoteBackendsInRoutes: Int { state.remoteBackendCount }
+    /// Remote backends the routes were planned with, over every service and port.
+    public var remoteBackendsInRoutes: Int { routedRemote.values.reduce(0, +) }
 }

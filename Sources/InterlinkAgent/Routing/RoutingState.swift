@@ -191,13 +191,6 @@ public struct RoutingState: Sendable {
         return ("up", state.hasBeenChecked ? nil : "not checked yet: readiness is trusted until the first check")
     }
 
-    /// Remote backends a frontend could use, over every service and port (`/v1/clusters`).
-    public var remoteBackendCount: Int {
-        services.reduce(0) { total, service in
-            total + service.ports.reduce(0) { $0 + remoteBackends(of: service, port: $1).count }
-        }
-    }
-
     /// The routing changes after sequence number `since`.
     public func changeEvents(since: Int) -> [ChangeLog.Event] {
         changes.since(since)
