@@ -29,6 +29,25 @@ struct FaultyBackendTests {
         await silent.stop()
     }
 
+    @Test("a backend that resets new connections before sending anything: every client is answered by the other one, and it is marked down")
+    func resettingBeforeAnyByte() async throws {
+        let port = try await freePort(on: "127.0.125.42")
+        let resetting = try await ResettingListener(at: SocketEndpoint("127.0.125.41:\(port)")!)
+        let live = try await TestBackend.start(name: "b2", at: SocketEndpoint("127.0.125.42:\(port)")!)
+        let manifest = TestManifest(
+            clusterIP: "127.0.125.40", port: try await freePort(on: "127.0.125.40"), backendIPs: ["127.0.125.41", "127.0.125.42"], backendPort: port,
+            annotations: [ServiceAnnotations.healthCheckInterval: "1h"])  // only the reset may notice
+        let agent = try await RunningAgent(manifestsPath: try manifest.write())
+        for _ in 0..<20 {
+            #expect(try await TestClient.firstLine(from: manifest.frontend) == "b2", "every client is answered, by the backend that answers")
+        }
+        let state = await agent.backend(resetting.endpoint)
+        #expect(state?.health == "down" && state?.healthDetail?.contains("reset before any byte") == true, "\(String(describing: state))")
+        try await agent.stop()
+        await live.stop()
+        await resetting.stop()
+    }
+
     @Test("only a backend that never answers, --max-attempts 1: the client is closed without an answer once the connect timeout passes")
     func maxAttemptsCloses() async throws {
         let port = try await freePort(on: "127.0.125.21")

@@ -16,9 +16,12 @@ struct BackendDialer {
     let logger: Logger
 
     /// Dials backends until one answers; calls `connected` with it, or closes the client.
+    /// `connected` also gets a way to give up on that backend and dial the next, for a
+    /// connection that ends before any byte was exchanged (see `UpstreamProbe`): `failed`
+    /// with the reason when the backend reset it, nil when it closed it in order.
     func connect(
         client: Channel, route: FrontendRoute, clientEndpoint: SocketEndpoint?, tried: [RouteBackend] = [],
-        connected: @escaping (Channel, RouteBackend) -> Void
+        connected: @escaping (Channel, RouteBackend, _ retry: @escaping (_ failed: String?) -> Void) -> Void
     ) {
         let lastAttempt = tried.count == settings.maxAttempts - 1
         guard tried.count < settings.maxAttempts, let backend = route.pick(client: clientEndpoint, excluding: tried, lastAttempt: lastAttempt) else {
@@ -43,7 +46,18 @@ struct BackendDialer {
                         upstream.close(promise: nil)
                         return
                     }
-                    connected(upstream, backend)
+                    connected(upstream, backend) { failed in
+                        if let failed {
+                            backend.stats.dialFailed()
+                            let reason = "connection to \(backend.endpoint) reset before any byte: \(failed)"
+                            logger.warning("backend reset a new connection; trying another", metadata: [
+                                "service": "\(route.service)", "backend": "\(backend.endpoint)", "cluster": "\(backend.cluster)", "error": "\(failed)",
+                            ])
+                            reportFailure(route.service, backend.endpoint, backend.cluster, reason)
+                        }
+                        guard client.isActive else { return }
+                        connect(client: client, route: route, clientEndpoint: clientEndpoint, tried: tried + [backend], connected: connected)
+                    }
                 case .failure(let error) where isLocalExhaustion(error):
                     // Out of descriptors here: not the backend's fault, and no retry would fare better.
                     logger.error("cannot dial a backend: this process is out of resources; closing the client", metadata: [
