@@ -39,17 +39,17 @@ struct RemoteClusterWatcherTests {
     func followsRemoteCluster(kind: StoreKind) async throws {
         try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = ServiceExporterTests.exporter(etcd)
-            try await exporter.sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1"]), ServiceExporterTests.entry("web", backends: ["10.0.0.3"])])
+            try await exporter.sync([ServiceExporterTests.entry("echo", backends: ["127.0.66.1"]), ServiceExporterTests.entry("web", backends: ["127.0.66.3"])])
             let (watcher, seen, task) = Self.start(etcd)
             defer { task.cancel() }
-            #expect(await waitUntil(.seconds(5)) { seen.serviceNames == ["echo", "web"] })
+            #expect(await waitUntil(.seconds(15)) { seen.serviceNames == ["echo", "web"] })
 
-            try await exporter.sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1", "10.0.0.2"])])
-            #expect(await waitUntil(.seconds(5)) { seen.backends("echo") == ["10.0.0.1:8080", "10.0.0.2:8080"] && seen.serviceNames == ["echo"] })
+            try await exporter.sync([ServiceExporterTests.entry("echo", backends: ["127.0.66.1", "127.0.66.2"])])
+            #expect(await waitUntil(.seconds(15)) { seen.backends("echo") == ["127.0.66.1:8080", "127.0.66.2:8080"] && seen.serviceNames == ["echo"] })
 
             try await etcd.put("cilium/state/services/v1/east/default/bad", value: Array("garbage".utf8))
             try await etcd.put("cilium/state/services/v1/east/default/other", value: Array(#"{"cluster":"west","clusterID":3,"namespace":"default","name":"other","includeExternal":true,"shared":true,"backends":{},"frontends":{}}"#.utf8))
-            #expect(await waitUntil(.seconds(5)) { await watcher.cache.invalidEntries == 2 })
+            #expect(await waitUntil(.seconds(15)) { await watcher.cache.invalidEntries == 2 })
             #expect(seen.serviceNames == ["echo"], "the valid entries are untouched")
             #expect(await watcher.status.connected)
         }
@@ -58,10 +58,10 @@ struct RemoteClusterWatcherTests {
     @Test("a cluster whose store reports another ID is refused, with the reason in the status", arguments: StoreKind.allCases)
     func wrongClusterID(kind: StoreKind) async throws {
         try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
-            try await ServiceExporterTests.exporter(etcd).sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1"])])
+            try await ServiceExporterTests.exporter(etcd).sync([ServiceExporterTests.entry("echo", backends: ["127.0.66.1"])])
             let (watcher, seen, task) = Self.start(etcd, id: try ClusterID(9))
             defer { task.cancel() }
-            #expect(await waitUntil(.seconds(5)) { await watcher.status.lastError?.contains("has ID 3 in its store") == true })
+            #expect(await waitUntil(.seconds(15)) { await watcher.status.lastError?.contains("has ID 3 in its store") == true })
             #expect(seen.serviceNames.isEmpty)
         }
     }
@@ -70,11 +70,11 @@ struct RemoteClusterWatcherTests {
     func unreachableKeepsCacheUntilTTL() async throws {
         let server = try await EmbeddedStoreServer()
         let etcd = try EtcdClient(endpoints: [server.clientURL], requestTimeout: .seconds(10))
-        try await ServiceExporterTests.exporter(etcd).sync([ServiceExporterTests.entry("echo", backends: ["10.0.0.1"])])
+        try await ServiceExporterTests.exporter(etcd).sync([ServiceExporterTests.entry("echo", backends: ["127.0.66.1"])])
         let (keeper, keeperSeen, keeperTask) = Self.start(etcd)
         let (expirer, expirerSeen, expirerTask) = Self.start(etcd, cacheTTL: .seconds(1))
         defer { keeperTask.cancel(); expirerTask.cancel() }
-        #expect(await waitUntil(.seconds(5)) { keeperSeen.serviceNames == ["echo"] && expirerSeen.serviceNames == ["echo"] })
+        #expect(await waitUntil(.seconds(15)) { keeperSeen.serviceNames == ["echo"] && expirerSeen.serviceNames == ["echo"] })
 
         await server.stop()
         #expect(await waitUntil(.seconds(10)) { expirerSeen.serviceNames.isEmpty }, "dropped after the 1 s cache TTL")

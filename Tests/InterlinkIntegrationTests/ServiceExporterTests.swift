@@ -27,7 +27,7 @@ struct ServiceExporterTests {
     func initialExport(kind: StoreKind) async throws {
         try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = Self.exporter(etcd)
-            try await exporter.sync([Self.entry("echo", backends: ["10.0.0.1", "10.0.0.2"]), Self.entry("web", backends: ["10.0.0.3"])])
+            try await exporter.sync([Self.entry("echo", backends: ["127.0.66.1", "127.0.66.2"]), Self.entry("web", backends: ["127.0.66.3"])])
 
             let config = try #require(try await etcd.range("cilium/cluster-config/east").kvs.first)
             #expect(try JSONDecoder().decode(ClusterConfig.self, from: Data(config.value)) == ClusterConfig(id: 3))
@@ -35,7 +35,7 @@ struct ServiceExporterTests {
             #expect(services.kvs.map(\.key) == ["cilium/state/services/v1/east/default/echo", "cilium/state/services/v1/east/default/web"])
             #expect(services.kvs.allSatisfy { $0.lease != 0 }, "written with a lease so that a dead exporter's keys expire")
             let echo = try ClusterService.decodeValidated(services.kvs[0].value, key: services.kvs[0].key, cluster: Self.east, clusterID: Self.eastID)
-            #expect(echo.backends["http"]?.map(\.endpoint.description) == ["10.0.0.1:8080", "10.0.0.2:8080"])
+            #expect(echo.backends["http"]?.map(\.endpoint.description) == ["127.0.66.1:8080", "127.0.66.2:8080"])
             let canary = try await etcd.range(KVStoreKeys.syncedCanary(cluster: Self.east))
             #expect(canary.kvs.count == 1)
             #expect(canary.kvs[0].modRevision > services.kvs.map(\.modRevision).max()!, "the canary comes after the services")
@@ -46,9 +46,9 @@ struct ServiceExporterTests {
     func updatesAndDeletes(kind: StoreKind) async throws {
         try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = Self.exporter(etcd)
-            try await exporter.sync([Self.entry("echo", backends: ["10.0.0.1"]), Self.entry("web", backends: ["10.0.0.3"])])
+            try await exporter.sync([Self.entry("echo", backends: ["127.0.66.1"]), Self.entry("web", backends: ["127.0.66.3"])])
             let before = try await etcd.range("cilium/state/services/v1/east/default/echo").kvs[0].modRevision
-            try await exporter.sync([Self.entry("echo", backends: ["10.0.0.1"])])
+            try await exporter.sync([Self.entry("echo", backends: ["127.0.66.1"])])
             #expect(try await etcd.range("cilium/state/services/v1/east/default/web").kvs.isEmpty)
             #expect(try await etcd.range("cilium/state/services/v1/east/default/echo").kvs[0].modRevision == before)
         }
@@ -57,7 +57,7 @@ struct ServiceExporterTests {
     @Test("two replicas with the same view converge: the second writes nothing", arguments: StoreKind.allCases)
     func replicasConverge(kind: StoreKind) async throws {
         try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
-            let services = [Self.entry("echo", backends: ["10.0.0.1", "10.0.0.2"])]
+            let services = [Self.entry("echo", backends: ["127.0.66.1", "127.0.66.2"])]
             try await Self.exporter(etcd).sync(services)
             let revision = try await etcd.range("cilium/state/services/v1/east/default/echo").kvs[0].modRevision
             try await Self.exporter(etcd).sync(services)
@@ -69,7 +69,7 @@ struct ServiceExporterTests {
     func renewRepairs(kind: StoreKind) async throws {
         try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = Self.exporter(etcd)
-            try await exporter.sync([Self.entry("echo", backends: ["10.0.0.1"])])
+            try await exporter.sync([Self.entry("echo", backends: ["127.0.66.1"])])
             try await etcd.delete("cilium/state/services/v1/east/default/echo")
             try await exporter.renew()
             #expect(try await etcd.range("cilium/state/services/v1/east/default/echo").kvs.count == 1)
@@ -88,7 +88,7 @@ struct ServiceExporterTests {
     func withdraw(kind: StoreKind) async throws {
         try await KVStoreConformanceTests.withStore(kind) { etcd, _ in
             let exporter = Self.exporter(etcd)
-            try await exporter.sync([Self.entry("echo", backends: ["10.0.0.1"])])
+            try await exporter.sync([Self.entry("echo", backends: ["127.0.66.1"])])
             try await exporter.withdraw()
             #expect(try await etcd.range(KVStoreKeys.servicesPrefix(cluster: Self.east), prefix: true).kvs.isEmpty)
         }
