@@ -27,7 +27,10 @@ public struct HealthChecker: Service {
         logger.info("health checks started", metadata: ["backends": "\(writer.current.checkTargets().count)"])
         await cancelWhenGracefulShutdown {
             var running: [HealthTarget: Task<Void, Never>] = [:]
+            var seen: UInt64?
             for await state in writer.snapshots() {
+                guard state.hasLocalChanges(since: seen) else { continue }
+                seen = state.revision
                 let wanted = Set(state.checkTargets())
                 for (target, task) in running where !wanted.contains(target) {
                     task.cancel()

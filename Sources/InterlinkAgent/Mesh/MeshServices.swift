@@ -23,7 +23,11 @@ struct MeshExport: Service {
             await withDiscardingTaskGroup { tasks in
                 tasks.addTask {
                     var synced: [ClusterService]?
+                    var seen: UInt64?
                     for await state in writer.snapshots() {
+                        // Remote clusters' updates (most states in a sync burst) export nothing new.
+                        guard state.hasLocalChanges(since: seen) else { continue }
+                        seen = state.revision
                         let exported = state.exportedServices()
                         guard exported != synced else { continue }
                         if await syncUntilDone(exported) { synced = exported }

@@ -80,9 +80,7 @@ public actor RouteReconciler: Service {
     /// Binds the frontends of `services` that are not listening yet, before the writer is
     /// given them (`interlink apply`): a frontend that cannot be bound refuses the change.
     public func prepare(_ services: [LocalService]) async throws {
-        var frontends: [SocketEndpoint: ServiceName] = [:]
-        for service in services { for port in service.ports { frontends[port.frontend] = service.spec.name } }
-        try await target.listen(frontends)
+        try await target.listen(RoutingState.frontends(of: services))
     }
 
     /// Returns once the state of `revision` (or a later one) is applied.
@@ -177,17 +175,17 @@ public actor RouteReconciler: Service {
         let start = clock.now
         let previous = applied
         let appliedRevision = previous?.revision ?? 0
+        // Services come and go (and so frontends) only with a change that concerns all of them.
         let everything = previous == nil || state.everyServiceRevision > appliedRevision
-        let frontends = state.frontends
-        let frontendsChanged = previous.map { Set($0.frontends.keys) != Set(frontends.keys) } ?? true
-        planning.keep(only: Set(frontends.keys))
+        let frontends = everything ? Set(state.frontends.keys) : []
+        if everything { planning.keep(only: frontends) }
         var routes: [FrontendRoute] = []
         var planned = 0
         for service in state.services where everything || (state.serviceRevisions[service.spec.name] ?? 0) > appliedRevision {
             routes += self.routes(of: service, in: state, now: now)
             planned += 1
         }
-        if frontendsChanged || everything {
+        if everything {
             do {
                 try await target.apply(routes)
             } catch {
@@ -198,7 +196,7 @@ public actor RouteReconciler: Service {
         }
         // Backends leave with a replaced service list or a disconnected cluster (rare events).
         if everything || previous?.remotes.keys.contains(where: { state.remotes[$0] == nil }) == true {
-            prune(state, frontends: Set(frontends.keys))
+            prune(state, frontends: Set(state.frontends.keys))
         }
         applied = state
         lastApply = clock.now

@@ -69,6 +69,13 @@ public struct RoutingState: Sendable {
         refreshAddressPolicy()
     }
 
+    /// Whether a reader that saw `revision` must look again at what this cluster's own
+    /// services are: every local change (services, annotations, health, drains, listeners) is
+    /// urgent; remote clusters' updates are not, and change nothing local.
+    func hasLocalChanges(since revision: UInt64?) -> Bool {
+        revision.map { urgentRevision > $0 } ?? true
+    }
+
     /// Gives every local backend without a health state one (up until checked), and drops the
     /// states of backends no service has any more.
     mutating func adoptHealth() {
@@ -93,7 +100,9 @@ public struct RoutingState: Sendable {
     }
 
     /// Every frontend of the local services, with its service.
-    public var frontends: [SocketEndpoint: ServiceName] {
+    public var frontends: [SocketEndpoint: ServiceName] { Self.frontends(of: services) }
+
+    static func frontends(of services: [LocalService]) -> [SocketEndpoint: ServiceName] {
         var frontends: [SocketEndpoint: ServiceName] = [:]
         for service in services { for port in service.ports { frontends[port.frontend] = service.spec.name } }
         return frontends

@@ -68,15 +68,6 @@ public final class RoutingWriter: Sendable {
         }
     }
 
-    /// Ends every subscriber's stream (at shutdown).
-    func finish() {
-        let subscribers = guarded.withLock { guarded in
-            defer { guarded.subscribers = [:] }
-            return Array(guarded.subscribers.values)
-        }
-        for subscriber in subscribers { subscriber.finish() }
-    }
-
     // MARK: The sources' changes
 
     /// Replaces the local services; returns the revision to wait for.

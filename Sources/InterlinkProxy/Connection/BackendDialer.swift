@@ -31,6 +31,19 @@ struct BackendDialer {
             client.close(promise: nil)
             return
         }
+        /// Gives up on `backend` for this connection (counting and reporting a failure when
+        /// there is one: its reason and the error), then dials the next.
+        func next(failure: (reason: String, error: String, message: Logger.Message)?) {
+            if let failure {
+                backend.stats.dialFailed()
+                logger.warning(failure.message, metadata: [
+                    "service": "\(route.service)", "backend": "\(backend.endpoint)", "cluster": "\(backend.cluster)", "error": "\(failure.error)",
+                ])
+                reportFailure(route.service, backend.endpoint, backend.cluster, failure.reason)
+            }
+            guard client.isActive else { return }
+            connect(client: client, route: route, clientEndpoint: clientEndpoint, tried: tried + [backend], connected: connected)
+        }
         let started = NIODeadline.now()
         ClientBootstrap(group: client.eventLoop)
             .connectTimeout(TimeAmount(settings.connectTimeout))
@@ -47,16 +60,9 @@ struct BackendDialer {
                         return
                     }
                     connected(upstream, backend) { failed in
-                        if let failed {
-                            backend.stats.dialFailed()
-                            let reason = "connection to \(backend.endpoint) reset before any byte: \(failed)"
-                            logger.warning("backend reset a new connection; trying another", metadata: [
-                                "service": "\(route.service)", "backend": "\(backend.endpoint)", "cluster": "\(backend.cluster)", "error": "\(failed)",
-                            ])
-                            reportFailure(route.service, backend.endpoint, backend.cluster, reason)
-                        }
-                        guard client.isActive else { return }
-                        connect(client: client, route: route, clientEndpoint: clientEndpoint, tried: tried + [backend], connected: connected)
+                        next(failure: failed.map {
+                            ("connection to \(backend.endpoint) reset before any byte: \($0)", $0, "backend reset a new connection; trying another")
+                        })
                     }
                 case .failure(let error) where isLocalExhaustion(error):
                     // Out of descriptors here: not the backend's fault, and no retry would fare better.
@@ -65,14 +71,8 @@ struct BackendDialer {
                     ])
                     client.close(promise: nil)
                 case .failure(let error):
-                    backend.stats.dialFailed()
-                    let reason = "connect to \(backend.endpoint) failed: \(networkErrorText(error))"
-                    logger.warning("backend dial failed; trying another", metadata: [
-                        "service": "\(route.service)", "backend": "\(backend.endpoint)", "cluster": "\(backend.cluster)", "error": "\(networkErrorText(error))",
-                    ])
-                    reportFailure(route.service, backend.endpoint, backend.cluster, reason)
-                    guard client.isActive else { return }
-                    connect(client: client, route: route, clientEndpoint: clientEndpoint, tried: tried + [backend], connected: connected)
+                    let text = networkErrorText(error)
+                    next(failure: ("connect to \(backend.endpoint) failed: \(text)", text, "backend dial failed; trying another"))
                 }
             }
     }
