@@ -67,10 +67,14 @@ let package = Package(
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ]
         ),
+        // The Linux calls (epoll, eventfd, accept4) that Swift's Glibc module leaves out, for
+        // the purpose-built data plane; a header only.
+        .target(name: "CInterlinkLinux"),
         .target(
             name: "InterlinkProxy",
             dependencies: [
                 "InterlinkCore",
+                "CInterlinkLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -23,7 +23,7 @@ public final class Agent: Sendable {
     public let settings: AgentSettings
     public let writer: RoutingWriter
     public let routes: RouteReconciler
-    public let proxy: ProxyServer
+    public let proxy: any ProxyDataPlane & RouteTarget
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let passiveFailures: AsyncStream<PassiveFailure>
@@ -59,8 +59,24 @@ public final class Agent: Sendable {
         self.group = group
         let (stream, continuation) = AsyncStream.makeStream(of: PassiveFailure.self, bufferingPolicy: .bufferingNewest(4096))
         self.passiveFailures = stream
-        let proxy = ProxyServer(group: group, settings: settings.proxy, logger: logger) { service, backend, _, reason in
+        let reportFailure: PassiveFailureReporter = { service, backend, _, reason in
             continuation.yield(PassiveFailure(service: service, backend: backend, reason: reason))
+        }
+        let proxy: any ProxyDataPlane & RouteTarget
+        switch settings.dataPlane {
+        case .nio:
+            proxy = ProxyServer(group: group, settings: settings.proxy, logger: logger, reportFailure: reportFailure)
+        case .epoll:
+            #if os(Linux)
+            do {
+                proxy = try EpollProxy(threads: settings.threads ?? System.coreCount, settings: settings.proxy, logger: logger, reportFailure: reportFailure)
+            } catch {
+                try? group.syncShutdownGracefully()
+                throw error
+            }
+            #else
+            proxy = ProxyServer(group: group, settings: settings.proxy, logger: logger, reportFailure: reportFailure)
+            #endif
         }
         self.proxy = proxy
         let metrics = AgentMetrics()
@@ -181,10 +197,12 @@ public final class Agent: Sendable {
             }
         } catch {
             await proxy.stopAccepting()
+            await proxy.shutdown()
             await ownEtcd?.shutdown()
             try? await group.shutdownGracefully()
             throw error
         }
+        await proxy.shutdown()
         await ownEtcd?.shutdown()
         try? await group.shutdownGracefully()
     }
@@ -227,7 +245,7 @@ struct PassiveHealthFeed: Service {
 
 /// The data plane's lifecycle: runs until shutdown, then stops accepting and drains.
 struct DataPlane: Service {
-    let proxy: ProxyServer
+    let proxy: any ProxyDataPlane
     let grace: Duration
     let logger: Logger
 

@@ -14,6 +14,7 @@ public struct AgentFlags: Sendable {
     public var idleTimeout = "1h"
     public var drainGrace = "10s"
     public var threads: Int?
+    public var dataPlane: String?
     public var kvstore = "embedded"
     public var kvstoreEndpoints: String?
     public var kvstoreTrustedCAFile: String?

@@ -1,6 +1,7 @@
 import Foundation
 import InterlinkCore
 import InterlinkMesh
+import InterlinkProxy
 
 extension AgentSettings {
     /// Checks every option of `interlink agent` and builds the settings; the first bad one is a
@@ -27,6 +28,15 @@ extension AgentSettings {
         proxy.maxAttempts = flags.maxAttempts
         drainGrace = try Self.duration(flags.drainGrace, option: "--drain-grace")
         threads = flags.threads
+        if let kind = flags.dataPlane {
+            guard let plane = DataPlaneKind(rawValue: kind) else {
+                throw FlagError("--data-plane: \(kind) is not valid: expected \(DataPlaneKind.allCases.map(\.rawValue).joined(separator: " or "))")
+            }
+            #if !os(Linux)
+            guard plane != .epoll else { throw FlagError("--data-plane: epoll needs Linux; use nio") }
+            #endif
+            dataPlane = plane
+        }
         let dataDirectory = flags.dataDir ?? Self.defaultDataDirectory(cluster: name, environment: environment)
         try applyStore(flags, dataDirectory: dataDirectory)
         clustermeshConfig = flags.clustermeshConfig ?? (dataDirectory as NSString).appendingPathComponent("clustermesh")

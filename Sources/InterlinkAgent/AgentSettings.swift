@@ -15,6 +15,8 @@ public struct AgentSettings: Sendable {
     public var drainGrace: Duration = .seconds(10)
     /// Event-loop threads of the data plane; nil means NIO's `System.coreCount` (cgroup-aware).
     public var threads: Int?
+    /// Which data plane proxies connections (`--data-plane`).
+    public var dataPlane = DataPlaneKind.platformDefault
     /// This cluster's kvstore, where its global shared services are exported.
     public var kvstore: KVStoreMode = .none
     /// Directory of remote cluster files (Cilium's format); nil: no remote clusters.

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// the busiest minute. Every `interval`, if open connections fell to under half of the most
 /// seen since the last trim, `malloc_trim(0)` returns the free pages (a few milliseconds).
 struct MemoryTrim: Service {
-    let proxy: ProxyServer
+    let proxy: any ProxyDataPlane
     var interval: Duration = .seconds(10)
 
     func run() async throws {

@@ -9,7 +9,7 @@ import NIOPosix
 ///
 /// Threading: the control-plane methods (`apply`, `stopAccepting`) may be called from any
 /// task; connections run on the event loops and only read route slots.
-public final class ProxyServer: Sendable {
+public final class ProxyServer: ProxyDataPlane {
     struct Listener {
         let channel: Channel
         let slot: RouteSlot
@@ -132,15 +132,8 @@ public final class ProxyServer: Sendable {
         }
     }
 
-    /// Waits until every client connection has closed or `grace` has passed; true if drained.
-    public func waitForDrain(grace: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + grace
-        while openConnections > 0 {
-            if ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
-    }
+    /// The event loops belong to the agent, which shuts them down.
+    public func shutdown() async {}
 }
 
 public enum ProxyError: Error, CustomStringConvertible {

@@ -47,6 +47,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Data-plane event-loop threads (default: one per CPU, within cgroup limits; under taskset, set it yourself).")
     var threads: Int?
 
+    @Option(help: "The data plane: epoll (purpose-built Linux event loops, the default on Linux) or nio (SwiftNIO channels).")
+    var dataPlane: String?
+
     @Option(help: "This cluster's kvstore, where it exports its global services: embedded (the agent's own, served on --mesh-listen), etcd (with --kvstore-endpoints), or none.")
     var kvstore: String = "embedded"
 
@@ -117,6 +120,7 @@ struct AgentCommand: AsyncParsableCommand {
         flags.idleTimeout = idleTimeout
         flags.drainGrace = drainGrace
         flags.threads = threads
+        flags.dataPlane = dataPlane
         flags.kvstore = kvstore
         flags.kvstoreEndpoints = kvstoreEndpoints
         flags.kvstoreTrustedCAFile = kvstoreTrustedCAFile

@@ -16,3 +16,6 @@ public protocol RouteTarget: Sendable {
 }
 
 extension ProxyServer: RouteTarget {}
+#if os(Linux)
+extension EpollProxy: RouteTarget {}
+#endif

@@ -1,0 +1,38 @@
+#if os(Linux)
+import Atomics
+import Logging
+
+/// What every event loop of one data plane shares: settings, the open-connection count that
+/// the connection limit and the drain read, and where failed dials are reported.
+///
+/// Threading: immutable but for the atomic count.
+final class EpollContext: Sendable {
+    let settings: ProxySettings
+    let logger: Logger
+    let reportFailure: PassiveFailureReporter
+    let open = ManagedAtomic<Int>(0)
+    let connectTimeout: UInt64
+    let idleTimeout: UInt64
+    /// How long a backend connection that nobody has used yet is watched for a reset.
+    let probeWindow: UInt64
+
+    init(settings: ProxySettings, logger: Logger, reportFailure: @escaping PassiveFailureReporter) {
+        self.settings = settings
+        self.logger = logger
+        self.reportFailure = reportFailure
+        self.connectTimeout = settings.connectTimeout.nanoseconds
+        self.idleTimeout = settings.idleTimeout.nanoseconds
+        self.probeWindow = min(settings.connectTimeout, .milliseconds(250)).nanoseconds
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, at least 1 and at most about 292 years.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return 1 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? UInt64.max / 2 : max(1, whole + UInt64(attoseconds / 1_000_000_000))
+    }
+}
+#endif

@@ -1,0 +1,181 @@
+#if os(Linux)
+import Atomics
+import CInterlinkLinux
+import Glibc
+import InterlinkCore
+import Logging
+import NIOConcurrencyHelpers
+
+/// The purpose-built Linux data plane: one thread per event loop, each with its own
+/// edge-triggered epoll and its own `SO_REUSEPORT` listener per frontend, so the kernel spreads
+/// new connections over the loops and a connection lives on one loop from accept to close.
+///
+/// The control plane binds listeners here (a bind failure is reported at once, naming the
+/// frontend) and hands each loop its socket; routes are published through each frontend's
+/// `RouteSlot`, which the loops read once per new connection.
+///
+/// Threading: every method may be called from any task; the loops own their sockets.
+public final class EpollProxy: ProxyDataPlane {
+    struct Listener {
+        let id: Int
+        let slot: RouteSlot
+    }
+
+    private let loops: [EpollLoop]
+    private let context: EpollContext
+    private let logger: Logger
+    private let listeners = NIOLockedValueBox<[SocketEndpoint: Listener]>([:])
+    private let nextID = ManagedAtomic<Int>(0)
+
+    public init(threads: Int, settings: ProxySettings, logger: Logger, reportFailure: @escaping PassiveFailureReporter) throws {
+        let context = EpollContext(settings: settings, logger: logger, reportFailure: reportFailure)
+        let loops = try (0..<max(1, threads)).map { try EpollLoop(index: $0, context: context) }
+        for loop in loops { try loop.start() }
+        self.loops = loops
+        self.context = context
+        self.logger = logger
+    }
+
+    public var openConnections: Int { context.open.load(ordering: .relaxed) }
+
+    public func listen(_ frontends: [SocketEndpoint: ServiceName]) async throws {
+        let missing = listeners.withLockedValue { current in frontends.filter { current[$0.key] == nil } }
+        var bound: [(SocketEndpoint, ServiceName, [Int32])] = []
+        var failures: [String] = []
+        for (frontend, service) in missing.sorted(by: { $0.key < $1.key }) {
+            do {
+                bound.append((frontend, service, try bindGroup(frontend)))
+            } catch {
+                failures.append("cannot listen on \(frontend) for Service \(service): \(error)")
+            }
+        }
+        guard failures.isEmpty else {
+            for (_, _, sockets) in bound { sockets.forEach { close($0) } }
+            throw ProxyError.bindFailed(failures)
+        }
+        for (frontend, service, sockets) in bound {
+            let route = FrontendRoute(service: service, frontend: frontend, backends: [], algorithm: .random, affinity: nil)
+            start(frontend, slot: RouteSlot(route), sockets: sockets)
+            logger.info("listening", metadata: ["service": "\(service)", "frontend": "\(frontend)"])
+        }
+    }
+
+    public func apply(_ routes: [FrontendRoute]) async throws {
+        let wanted = Dictionary(routes.map { ($0.frontend, $0) }, uniquingKeysWith: { first, _ in first })
+        let (gone, toBind) = listeners.withLockedValue { current -> ([Listener], [FrontendRoute]) in
+            var toBind: [FrontendRoute] = []
+            for (frontend, route) in wanted {
+                if let listener = current[frontend] { listener.slot.publish(route) } else { toBind.append(route) }
+            }
+            let gone = current.keys.filter { wanted[$0] == nil }.compactMap { current.removeValue(forKey: $0) }
+            return (gone, toBind)
+        }
+        for listener in gone { await closeListener(listener.id) }
+        var failures: [String] = []
+        for route in toBind.sorted(by: { $0.frontend < $1.frontend }) {
+            do {
+                start(route.frontend, slot: RouteSlot(route), sockets: try bindGroup(route.frontend))
+                logger.info("listening", metadata: ["service": "\(route.service)", "frontend": "\(route.frontend)"])
+            } catch {
+                failures.append("cannot listen on \(route.frontend) for Service \(route.service): \(error)")
+            }
+        }
+        if !failures.isEmpty { throw ProxyError.bindFailed(failures) }
+    }
+
+    public func publish(_ routes: [FrontendRoute]) {
+        listeners.withLockedValue { current in
+            for route in routes { current[route.frontend]?.slot.publish(route) }
+        }
+    }
+
+    public func stopAccepting() async {
+        let all = listeners.withLockedValue { current -> [Listener] in
+            defer { current.removeAll() }
+            return Array(current.values)
+        }
+        for listener in all { await closeListener(listener.id) }
+    }
+
+    public func shutdown() async {
+        await stopAccepting()
+        await withTaskGroup(of: Void.self) { group in
+            for loop in loops {
+                group.addTask { await withCheckedContinuation { done in loop.send(.stop { done.resume() }) } }
+            }
+        }
+    }
+
+    private func start(_ frontend: SocketEndpoint, slot: RouteSlot, sockets: [Int32]) {
+        let id = nextID.wrappingIncrementThenLoad(ordering: .relaxed)
+        listeners.withLockedValue { $0[frontend] = Listener(id: id, slot: slot) }
+        for (loop, fd) in zip(loops, sockets) { loop.send(.addListener(id: id, fd: fd, slot: slot)) }
+    }
+
+    /// Closes the listener's socket on every loop, and returns once they all have.
+    private func closeListener(_ id: Int) async {
+        await withTaskGroup(of: Void.self) { group in
+            for loop in loops {
+                group.addTask { await withCheckedContinuation { done in loop.send(.removeListener(id: id, done: { done.resume() })) } }
+            }
+        }
+    }
+
+    /// One listening socket per loop on `frontend`, all with `SO_REUSEPORT`.
+    private func bindGroup(_ frontend: SocketEndpoint) throws -> [Int32] {
+        var sockets: [Int32] = []
+        var address = frontend
+        do {
+            for _ in loops {
+                let fd = try ListeningSocket.open(address, backlog: context.settings.backlog)
+                sockets.append(fd)
+                // Port 0: the others take the port the kernel gave the first.
+                if address.port == 0, let bound = ListeningSocket.localEndpoint(fd) { address = bound }
+            }
+        } catch {
+            sockets.forEach { close($0) }
+            throw error
+        }
+        return sockets
+    }
+}
+
+/// A frontend's listening socket: non-blocking, `SO_REUSEADDR` and `SO_REUSEPORT`, with
+/// `TCP_NODELAY` for the connections it accepts.
+enum ListeningSocket {
+    struct Failure: Error, CustomStringConvertible {
+        let call: String
+        let code: Int32
+        var description: String { errnoText(code) }
+    }
+
+    static func open(_ endpoint: SocketEndpoint, backlog: Int32) throws -> Int32 {
+        let address = RawSocketAddress(endpoint)
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
+        var one: Int32 = 1
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) == 0,
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size) == 0,
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, size) == 0,
+            address.withSockAddr({ bind(fd, $0, $1) }) == 0,
+            Glibc.listen(fd, backlog) == 0
+        else {
+            let code = errno
+            close(fd)
+            throw Failure(call: "bind", code: code)
+        }
+        return fd
+    }
+
+    static func localEndpoint(_ fd: Int32) -> SocketEndpoint? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard result == 0 else { return nil }
+        return withUnsafePointer(to: &storage) { SocketEndpoint($0) }
+    }
+}
+#endif

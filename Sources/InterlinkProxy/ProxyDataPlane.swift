@@ -1,0 +1,50 @@
+import InterlinkCore
+
+/// A data plane as the agent drives it: listeners that take routes, a connection count, and a
+/// drain. `EpollProxy` (Linux, the default) and `ProxyServer` (SwiftNIO) are the two.
+public protocol ProxyDataPlane: AnyObject, Sendable {
+    /// Binds the frontends not listening yet, each with no backend until `publish` gives it
+    /// one. If any cannot be bound, closes those bound here and throws, naming each failure.
+    func listen(_ frontends: [SocketEndpoint: ServiceName]) async throws
+    /// Makes the listeners exactly these routes' frontends: publishes each route, closes the
+    /// listeners of other frontends (their open connections go on), binds missing ones.
+    func apply(_ routes: [FrontendRoute]) async throws
+    /// Publishes routes to frontends already listening; the next connection uses them.
+    func publish(_ routes: [FrontendRoute])
+    /// Client connections open now.
+    var openConnections: Int { get }
+    /// Closes every listener: no new connection is accepted; open ones go on.
+    func stopAccepting() async
+    /// Waits until every client connection has closed or `grace` has passed; true if drained.
+    func waitForDrain(grace: Duration) async -> Bool
+    /// Closes every connection and releases the data plane's threads.
+    func shutdown() async
+}
+
+/// Which data plane the agent runs (`--data-plane`).
+public enum DataPlaneKind: String, Sendable, CaseIterable {
+    /// The purpose-built Linux event loops (`EpollProxy`).
+    case epoll
+    /// SwiftNIO channels (`ProxyServer`).
+    case nio
+
+    /// The default of this platform.
+    public static var platformDefault: DataPlaneKind {
+        #if os(Linux)
+        .epoll
+        #else
+        .nio
+        #endif
+    }
+}
+
+extension ProxyDataPlane {
+    public func waitForDrain(grace: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + grace
+        while openConnections > 0 {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+}
