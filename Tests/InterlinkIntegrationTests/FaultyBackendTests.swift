@@ -1,21 +1,22 @@
 import Foundation
 import InterlinkAgent
 import InterlinkCore
+import InterlinkProxy
 import Testing
 
 /// Backends that fail the slow ways: never answering a dial, answering a health path with
 /// 500; and a shutdown whose grace period runs out with a connection still open.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct FaultyBackendTests {
-    @Test("a backend that never answers: the connect timeout gives up on it, the next backend takes the connection, and it is marked down")
-    func neverAnswering() async throws {
+    @Test("a backend that never answers: the connect timeout gives up on it, the next backend takes the connection, and it is marked down", arguments: DataPlaneKind.allCases)
+    func neverAnswering(plane: DataPlaneKind) async throws {
         let port = try await freePort(on: "127.0.125.12")
         let silent = try await SilentListener.required(at: SocketEndpoint("127.0.125.11:\(port)")!)
         let live = try await TestBackend.start(name: "b2", at: SocketEndpoint("127.0.125.12:\(port)")!)
         let manifest = TestManifest(
             clusterIP: "127.0.125.10", port: try await freePort(on: "127.0.125.10"), backendIPs: ["127.0.125.11", "127.0.125.12"], backendPort: port,
             annotations: [ServiceAnnotations.healthCheckInterval: "1h"])  // only the failed dial may notice
-        let agent = try await RunningAgent(manifestsPath: try manifest.write()) { settings in
+        let agent = try await RunningAgent(manifestsPath: try manifest.write(), dataPlane: plane) { settings in
             settings.proxy.connectTimeout = .milliseconds(300)
             settings.proxy.maxAttempts = 2
         }
@@ -29,15 +30,15 @@ struct FaultyBackendTests {
         await silent.stop()
     }
 
-    @Test("a backend that resets new connections before sending anything: every client is answered by the other one, and it is marked down")
-    func resettingBeforeAnyByte() async throws {
+    @Test("a backend that resets new connections before sending anything: every client is answered by the other one, and it is marked down", arguments: DataPlaneKind.allCases)
+    func resettingBeforeAnyByte(plane: DataPlaneKind) async throws {
         let port = try await freePort(on: "127.0.125.42")
         let resetting = try await ResettingListener(at: SocketEndpoint("127.0.125.41:\(port)")!)
         let live = try await TestBackend.start(name: "b2", at: SocketEndpoint("127.0.125.42:\(port)")!)
         let manifest = TestManifest(
             clusterIP: "127.0.125.40", port: try await freePort(on: "127.0.125.40"), backendIPs: ["127.0.125.41", "127.0.125.42"], backendPort: port,
             annotations: [ServiceAnnotations.healthCheckInterval: "1h"])  // only the reset may notice
-        let agent = try await RunningAgent(manifestsPath: try manifest.write())
+        let agent = try await RunningAgent(manifestsPath: try manifest.write(), dataPlane: plane)
         for _ in 0..<20 {
             #expect(try await TestClient.firstLine(from: manifest.frontend) == "b2", "every client is answered, by the backend that answers")
         }
@@ -48,14 +49,14 @@ struct FaultyBackendTests {
         await resetting.stop()
     }
 
-    @Test("only a backend that never answers, --max-attempts 1: the client is closed without an answer once the connect timeout passes")
-    func maxAttemptsCloses() async throws {
+    @Test("only a backend that never answers, --max-attempts 1: the client is closed without an answer once the connect timeout passes", arguments: DataPlaneKind.allCases)
+    func maxAttemptsCloses(plane: DataPlaneKind) async throws {
         let port = try await freePort(on: "127.0.125.21")
         let silent = try await SilentListener.required(at: SocketEndpoint("127.0.125.21:\(port)")!)
         let manifest = TestManifest(
             clusterIP: "127.0.125.20", port: try await freePort(on: "127.0.125.20"), backendIPs: ["127.0.125.21"], backendPort: port,
             annotations: [ServiceAnnotations.healthCheck: "none"])
-        let agent = try await RunningAgent(manifestsPath: try manifest.write()) { settings in
+        let agent = try await RunningAgent(manifestsPath: try manifest.write(), dataPlane: plane) { settings in
             settings.proxy.connectTimeout = .milliseconds(400)
             settings.proxy.maxAttempts = 1
         }
@@ -67,8 +68,8 @@ struct FaultyBackendTests {
         await silent.stop()
     }
 
-    @Test("an HTTP health check whose path answers 500 marks the backend down, while one of / keeps it up")
-    func httpCheckPath() async throws {
+    @Test("an HTTP health check whose path answers 500 marks the backend down, while one of / keeps it up", arguments: DataPlaneKind.allCases)
+    func httpCheckPath(plane: DataPlaneKind) async throws {
         let port = try await freePort(on: "127.0.125.31")
         let backend = try await HTTPStatusBackend(at: SocketEndpoint("127.0.125.31:\(port)")!)
         let check = [ServiceAnnotations.healthCheck: "http", ServiceAnnotations.healthCheckInterval: "200ms"]
@@ -80,7 +81,7 @@ struct FaultyBackendTests {
         root.name = "root"
         let directory = try ready.write()
         try root.yaml.write(toFile: directory + "/root.yaml", atomically: true, encoding: .utf8)
-        let agent = try await RunningAgent(manifestsPath: directory)
+        let agent = try await RunningAgent(manifestsPath: directory, dataPlane: plane)
         #expect(await agent.waitFor(timeout: .seconds(10)) {
             let document = agent.agent.routes.view.servicesDocument()
             let health = Dictionary(uniqueKeysWithValues: document.services.map { ($0.name, $0.frontends[0].backends[0]) })
@@ -91,12 +92,12 @@ struct FaultyBackendTests {
         await backend.stop()
     }
 
-    @Test("--drain-grace: a connection open at shutdown keeps working during the grace, then the agent closes it and stops")
-    func drainGraceRunsOut() async throws {
+    @Test("--drain-grace: a connection open at shutdown keeps working during the grace, then the agent closes it and stops", arguments: DataPlaneKind.allCases)
+    func drainGraceRunsOut(plane: DataPlaneKind) async throws {
         let port = try await freePort(on: "127.0.125.41")
         let backend = try await TestBackend.start(name: "b1", at: SocketEndpoint("127.0.125.41:\(port)")!)
         let manifest = TestManifest(clusterIP: "127.0.125.40", port: try await freePort(on: "127.0.125.40"), backendIPs: ["127.0.125.41"], backendPort: port)
-        let agent = try await RunningAgent(manifestsPath: try manifest.write()) { $0.drainGrace = .seconds(2) }
+        let agent = try await RunningAgent(manifestsPath: try manifest.write(), dataPlane: plane) { $0.drainGrace = .seconds(2) }
         let connection = try await TestClient.open(manifest.frontend)
         #expect(try await connection.nextLine() == "b1")
         let stopping = Task { try await agent.stop() }

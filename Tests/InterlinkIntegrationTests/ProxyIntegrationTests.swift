@@ -1,6 +1,7 @@
 import Foundation
 @testable import InterlinkAgent
 import InterlinkCore
+import InterlinkProxy
 import InterlinkDemo
 import NIOCore
 import NIOPosix
@@ -11,7 +12,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct ProxyIntegrationTests {
     static func setUp(
-        subnet: Int, backends: Int = 3, annotations: [String: String] = [:], extraSpec: String = "",
+        plane: DataPlaneKind, subnet: Int, backends: Int = 3, annotations: [String: String] = [:], extraSpec: String = "",
         configure: (inout AgentSettings) -> Void = { _ in }
     ) async throws -> (TestManifest, [TestBackend], RunningAgent) {
         let manifest = TestManifest(
@@ -22,13 +23,13 @@ struct ProxyIntegrationTests {
         for (index, endpoint) in manifest.backendEndpoints().enumerated() {
             started.append(try await TestBackend.start(name: "b\(index + 1)", at: endpoint))
         }
-        let agent = try await RunningAgent(manifestsPath: try manifest.write(), configure: configure)
+        let agent = try await RunningAgent(manifestsPath: try manifest.write(), dataPlane: plane, configure: configure)
         return (manifest, started, agent)
     }
 
-    @Test("connections spread over every backend")
-    func spreadsOverAllBackends() async throws {
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 21)
+    @Test("connections spread over every backend", arguments: DataPlaneKind.allCases)
+    func spreadsOverAllBackends(plane: DataPlaneKind) async throws {
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 21)
         var counts: [String: Int] = [:]
         for _ in 0..<300 {
             counts[try await TestClient.firstLine(from: manifest.frontend), default: 0] += 1
@@ -43,21 +44,21 @@ struct ProxyIntegrationTests {
         for backend in backends { await backend.stop() }
     }
 
-    @Test("an IPv6 frontend proxies to IPv6 backends")
-    func ipv6Frontend() async throws {
+    @Test("an IPv6 frontend proxies to IPv6 backends", arguments: DataPlaneKind.allCases)
+    func ipv6Frontend(plane: DataPlaneKind) async throws {
         let manifest = TestManifest(clusterIP: "::1", port: try await freePort(on: "::1"), backendIPs: ["::1"], backendPort: try await freePort(on: "::1"))
         let backend = try await TestBackend.start(name: "v6", at: manifest.backendEndpoints()[0])
-        let agent = try await RunningAgent(manifestsPath: try manifest.write())
+        let agent = try await RunningAgent(manifestsPath: try manifest.write(), dataPlane: plane)
         #expect(try await TestClient.firstLine(from: manifest.frontend) == "v6")
         try await agent.stop()
         await backend.stop()
     }
 
-    @Test("a killed backend: every new connection still succeeds, it is marked down in time, and comes back after rise checks")
-    func failoverAndRecovery() async throws {
+    @Test("a killed backend: every new connection still succeeds, it is marked down in time, and comes back after rise checks", arguments: DataPlaneKind.allCases)
+    func failoverAndRecovery(plane: DataPlaneKind) async throws {
         let interval = Duration.milliseconds(300)
         let fall = 3, rise = 2
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 22, annotations: [
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 22, annotations: [
             ServiceAnnotations.healthCheckInterval: "300ms", ServiceAnnotations.healthCheckTimeout: "200ms",
             ServiceAnnotations.healthCheckFall: "\(fall)", ServiceAnnotations.healthCheckRise: "\(rise)",
         ])
@@ -91,10 +92,10 @@ struct ProxyIntegrationTests {
         for backend in backends { await backend.stop() }
     }
 
-    @Test("a dead backend not yet marked down: the proxy retries another and the client sees no error")
-    func retriesOnFailedDial() async throws {
+    @Test("a dead backend not yet marked down: the proxy retries another and the client sees no error", arguments: DataPlaneKind.allCases)
+    func retriesOnFailedDial(plane: DataPlaneKind) async throws {
         // Checks every 10 minutes: only the passive path can notice.
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 23, annotations: [ServiceAnnotations.healthCheckInterval: "10m"])
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 23, annotations: [ServiceAnnotations.healthCheckInterval: "10m"])
         await backends[0].stop()
         await backends[2].stop()
         for _ in 0..<50 {
@@ -114,9 +115,9 @@ struct ProxyIntegrationTests {
         await backends[1].stop()
     }
 
-    @Test("half-close: the client shuts its write side and still receives the backend's full answer")
-    func halfClose() async throws {
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 24, backends: 1)
+    @Test("half-close: the client shuts its write side and still receives the backend's full answer", arguments: DataPlaneKind.allCases)
+    func halfClose(plane: DataPlaneKind) async throws {
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 24, backends: 1)
         let payload = ByteBuffer(repeating: 0x61, count: 8 << 20)
         var sent = StreamHash()
         sent.update(payload)
@@ -129,9 +130,9 @@ struct ProxyIntegrationTests {
         await backends[0].stop()
     }
 
-    @Test("64 MiB in each direction arrives intact")
-    func bulkTransferIntegrity() async throws {
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 25, backends: 1)
+    @Test("64 MiB in each direction arrives intact", arguments: DataPlaneKind.allCases)
+    func bulkTransferIntegrity(plane: DataPlaneKind) async throws {
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 25, backends: 1)
         var payload = ByteBuffer()
         payload.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 << 20) { raw in
             // xorshift64: incompressible, reproducible bytes
@@ -158,9 +159,9 @@ struct ProxyIntegrationTests {
         await backends[0].stop()
     }
 
-    @Test("1000 concurrent connections all complete")
-    func thousandConcurrentConnections() async throws {
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 26)
+    @Test("1000 concurrent connections all complete", arguments: DataPlaneKind.allCases)
+    func thousandConcurrentConnections(plane: DataPlaneKind) async throws {
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 26)
         let results = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<1000 {
                 group.addTask { try await TestClient.firstLine(from: manifest.frontend) }
@@ -175,9 +176,10 @@ struct ProxyIntegrationTests {
         for backend in backends { await backend.stop() }
     }
 
-    @Test("a routing change leaves open connections alone")
-    func routingChangeKeepsOpenConnections() async throws {
+    @Test("a routing change leaves open connections alone", arguments: DataPlaneKind.allCases)
+    func routingChangeKeepsOpenConnections(plane: DataPlaneKind) async throws {
         let (manifest, backends, agent) = try await Self.setUp(
+            plane: plane,
             subnet: 27, backends: 1, annotations: ["interlink.io/panic": "false"])
         let connection = try await TestClient.open(manifest.frontend)
         #expect(try await connection.nextLine() == "b1")
@@ -194,9 +196,9 @@ struct ProxyIntegrationTests {
         await backends[0].stop()
     }
 
-    @Test("when every backend is unhealthy, panic routing still sends new connections to them")
-    func panicRoutesToUnhealthyBackends() async throws {
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 38, backends: 2)
+    @Test("when every backend is unhealthy, panic routing still sends new connections to them", arguments: DataPlaneKind.allCases)
+    func panicRoutesToUnhealthyBackends(plane: DataPlaneKind) async throws {
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 38, backends: 2)
         for backend in backends {
             agent.agent.writer.record(.passiveFailure(reason: "test"), for: BackendKey(service: ServiceName(namespace: "default", name: "echo"), endpoint: backend.endpoint))
         }
@@ -212,9 +214,10 @@ struct ProxyIntegrationTests {
         for backend in backends { await backend.stop() }
     }
 
-    @Test("sessionAffinity ClientIP pins a client to one backend")
-    func clientIPAffinity() async throws {
+    @Test("sessionAffinity ClientIP pins a client to one backend", arguments: DataPlaneKind.allCases)
+    func clientIPAffinity(plane: DataPlaneKind) async throws {
         let (manifest, backends, agent) = try await Self.setUp(
+            plane: plane,
             subnet: 28, extraSpec: "  sessionAffinity: ClientIP\n  sessionAffinityConfig:\n    clientIP:\n      timeoutSeconds: 60")
         var names: Set<String> = []
         for _ in 0..<30 { names.insert(try await TestClient.firstLine(from: manifest.frontend)) }
@@ -223,10 +226,10 @@ struct ProxyIntegrationTests {
         for backend in backends { await backend.stop() }
     }
 
-    @Test("a ClientIP service re-applied with sessionAffinity None stops pinning clients, and pins again when ClientIP comes back")
-    func clientIPAffinityRemoved() async throws {
+    @Test("a ClientIP service re-applied with sessionAffinity None stops pinning clients, and pins again when ClientIP comes back", arguments: DataPlaneKind.allCases)
+    func clientIPAffinityRemoved(plane: DataPlaneKind) async throws {
         let sticky = "  sessionAffinity: ClientIP\n  sessionAffinityConfig:\n    clientIP:\n      timeoutSeconds: 60"
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 36, extraSpec: sticky)
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 36, extraSpec: sticky)
         func names(_ count: Int) async throws -> Set<String> {
             var names: Set<String> = []
             for _ in 0..<count { names.insert(try await TestClient.firstLine(from: manifest.frontend)) }
@@ -248,9 +251,9 @@ struct ProxyIntegrationTests {
         for backend in backends { await backend.stop() }
     }
 
-    @Test("a backend that leaves its service leaves no counters behind; the others keep theirs")
-    func countersPruned() async throws {
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 37)
+    @Test("a backend that leaves its service leaves no counters behind; the others keep theirs", arguments: DataPlaneKind.allCases)
+    func countersPruned(plane: DataPlaneKind) async throws {
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 37)
         for _ in 0..<30 { _ = try await TestClient.firstLine(from: manifest.frontend) }
         let name = ServiceName(namespace: "default", name: "echo")
         let keys = manifest.backendEndpoints().map { BackendKey(service: name, endpoint: $0) }
@@ -267,9 +270,9 @@ struct ProxyIntegrationTests {
         for backend in backends { await backend.stop() }
     }
 
-    @Test("a connection idle in both directions for --idle-timeout is closed")
-    func idleTimeout() async throws {
-        let (manifest, backends, agent) = try await Self.setUp(subnet: 29, backends: 1) { $0.proxy.idleTimeout = .milliseconds(300) }
+    @Test("a connection idle in both directions for --idle-timeout is closed", arguments: DataPlaneKind.allCases)
+    func idleTimeout(plane: DataPlaneKind) async throws {
+        let (manifest, backends, agent) = try await Self.setUp(plane: plane, subnet: 29, backends: 1) { $0.proxy.idleTimeout = .milliseconds(300) }
         let connection = try await TestClient.open(manifest.frontend)
         #expect(try await connection.nextLine() == "b1")
         try await Task.sleep(for: .milliseconds(150))
@@ -281,8 +284,8 @@ struct ProxyIntegrationTests {
         await backends[0].stop()
     }
 
-    @Test("HTTP health checks: a backend answering 2xx stays up, one that does not speak HTTP goes down")
-    func httpHealthCheck() async throws {
+    @Test("HTTP health checks: a backend answering 2xx stays up, one that does not speak HTTP goes down", arguments: DataPlaneKind.allCases)
+    func httpHealthCheck(plane: DataPlaneKind) async throws {
         let manifest = TestManifest(
             clusterIP: "127.0.30.10", port: try await freePort(), backendIPs: ["127.0.30.11", "127.0.30.12"], backendPort: try await freePort(),
             annotations: [
@@ -292,7 +295,7 @@ struct ProxyIntegrationTests {
         let endpoints = manifest.backendEndpoints()
         let http = try await DemoBackend.start(name: "web", cluster: "test", listen: [endpoints[0]], group: MultiThreadedEventLoopGroup.singleton)
         let raw = try await TestBackend.start(name: "raw", at: endpoints[1])
-        let agent = try await RunningAgent(manifestsPath: try manifest.write())
+        let agent = try await RunningAgent(manifestsPath: try manifest.write(), dataPlane: plane)
         let down = await agent.waitFor(timeout: .seconds(3)) { await agent.backend(endpoints[1])?.health == "down" }
         #expect(down != nil)
         #expect(await agent.backend(endpoints[1])?.healthDetail?.contains("not an HTTP response") == true)

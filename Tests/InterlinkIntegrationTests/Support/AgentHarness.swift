@@ -2,6 +2,7 @@ import Foundation
 import InterlinkAPI
 import InterlinkAgent
 import InterlinkCore
+import InterlinkProxy
 import Logging
 import NIOCore
 import NIOPosix
@@ -78,12 +79,13 @@ final class RunningAgent: Sendable {
     let agent: Agent
     let task: Task<Void, Error>
 
-    init(manifestsPath: String, configure: (inout AgentSettings) -> Void = { _ in }) async throws {
+    init(manifestsPath: String, dataPlane: DataPlaneKind = .platformDefault, configure: (inout AgentSettings) -> Void = { _ in }) async throws {
         var settings = AgentSettings(
             clusterName: try ClusterName("test"), clusterID: try ClusterID(1), manifestsPath: manifestsPath,
             apiListen: SocketEndpoint(ip: IPAddress("127.0.0.1")!, port: 0))
         settings.drainGrace = .seconds(1)
         settings.threads = 2
+        settings.dataPlane = dataPlane
         configure(&settings)
         var logger = Logger(label: "test-agent")
         logger.logLevel = .error

@@ -61,17 +61,41 @@ enum TestClient {
         return line
     }
 
-    /// Connects and keeps the connection open; the caller drives it.
-    static func open(_ endpoint: SocketEndpoint, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> OpenConnection {
+    /// Connects (from `source` when given) and keeps the connection open; the caller drives it.
+    static func open(
+        _ endpoint: SocketEndpoint, from source: SocketAddress? = nil, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> OpenConnection {
         let lines = LineCollector()
-        let channel = try await ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(lines) }
             }
-            .connect(host: endpoint.ip.description, port: Int(endpoint.port))
-            .get()
+        if let source { bootstrap = bootstrap.bind(to: source) }
+        let channel = try await bootstrap.connect(host: endpoint.ip.description, port: Int(endpoint.port)).get()
         return OpenConnection(channel: channel, lines: lines)
+    }
+
+    /// Connects and reads nothing until the caller turns `autoRead` on; then everything the
+    /// server sends until it closes is hashed into the returned future's exchange.
+    static func openPaused(
+        _ endpoint: SocketEndpoint, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> (Channel, EventLoopFuture<Exchange>) {
+        let promise = group.next().makePromise(of: Exchange.self)
+        do {
+            let channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(5))
+                .channelOption(.autoRead, value: false)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(promise: promise)) }
+                }
+                .connect(host: endpoint.ip.description, port: Int(endpoint.port))
+                .get()
+            return (channel, promise.futureResult)
+        } catch {
+            promise.fail(error)
+            throw error
+        }
     }
 }
 
