@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for tool in haproxy nginx wrk iperf3; do command -v "$tool" >/dev/null || need+=("$tool"); done
+for tool in haproxy nginx wrk iperf3 strace; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy nginx-light wrk iperf3
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy nginx-light wrk iperf3 strace linux-perf
 fi
 swift build -c release --product interlink
 ulimit -n "$(ulimit -Hn)"
