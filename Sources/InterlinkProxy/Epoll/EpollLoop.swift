@@ -22,7 +22,9 @@ final class EpollLoop: Sendable {
     let epoll: Int32
     let wake: Int32
     let context: EpollContext
-    private let mailbox = NIOLockedValueBox<[Command]>([])
+    /// Commands not yet taken; nil once the thread has ended (a command is then answered at
+    /// once: there is nothing left to stop or close).
+    private let mailbox = NIOLockedValueBox<[Command]?>([])
 
     init(index: Int, context: EpollContext) throws {
         let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -49,7 +51,11 @@ final class EpollLoop: Sendable {
     }
 
     func send(_ command: Command) {
-        mailbox.withLockedValue { $0.append(command) }
+        let accepted = mailbox.withLockedValue { commands in
+            commands?.append(command)
+            return commands != nil
+        }
+        guard accepted else { return Self.answer(command) }
         var one: UInt64 = 1
         _ = write(wake, &one, 8)
     }
@@ -58,8 +64,24 @@ final class EpollLoop: Sendable {
         var counter: UInt64 = 0
         _ = read(wake, &counter, 8)
         return mailbox.withLockedValue { commands in
-            defer { commands.removeAll() }
-            return commands
+            defer { if commands != nil { commands = [] } }
+            return commands ?? []
+        }
+    }
+
+    /// The thread has ended: answers what was still waiting, and every later command at once.
+    func finished() {
+        let left = mailbox.withLockedValue { commands in
+            defer { commands = nil }
+            return commands ?? []
+        }
+        left.forEach(Self.answer)
+    }
+
+    private static func answer(_ command: Command) {
+        switch command {
+        case .addListener(_, let fd, _): close(fd)
+        case .removeListener(_, let done), .stop(let done): done()
         }
     }
 

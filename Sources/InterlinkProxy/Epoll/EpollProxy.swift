@@ -26,6 +26,7 @@ public final class EpollProxy: ProxyDataPlane {
     private let logger: Logger
     private let listeners = NIOLockedValueBox<[SocketEndpoint: Listener]>([:])
     private let nextID = ManagedAtomic<Int>(0)
+    private let stopped = ManagedAtomic(false)
 
     public init(threads: Int, settings: ProxySettings, logger: Logger, reportFailure: @escaping PassiveFailureReporter) throws {
         let context = EpollContext(settings: settings, logger: logger, reportFailure: reportFailure)
@@ -98,6 +99,7 @@ public final class EpollProxy: ProxyDataPlane {
     }
 
     public func shutdown() async {
+        guard stopped.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         await stopAccepting()
         await withTaskGroup(of: Void.self) { group in
             for loop in loops {

@@ -61,8 +61,14 @@ extension EpollWorker {
                 closeConnection(client)
                 continue
             }
-            schedule(.idle, fd: client, at: now + min(context.idleTimeout, Self.idleCheck))
+            schedule(.idle, fd: client, at: now + context.idleTimeout)
             dial(for: client)
+            // Most clients speak first and have by now: read at once rather than after another
+            // epoll_wait (one EAGAIN when they have not).
+            if slots[Int(client)].role == .client {
+                slots[Int(client)].readable = true
+                pump(from: client)
+            }
         }
         // More may be waiting: come back after the other sockets have had a turn.
         deferred.append((fd, slots[Int(fd)].generation))
@@ -117,11 +123,35 @@ extension EpollWorker {
         let failure = register(upstream, edgeTriggered: Self.socketEvents)
         guard failure == 0 else { return dialFailed(upstream, code: failure) }
         schedule(.connect, fd: upstream, at: slots[Int(upstream)].deadline)
+        if code == 0 {
+            connected(upstream)
+        } else if held != nil {
+            sendEarly(upstream)
+        }
     }
 
-    /// The upstream's connect completed (its first EPOLLOUT).
+    /// Sends the client's held bytes on an upstream whose connect has not been reported yet:
+    /// on loopback and nearby hosts the handshake is often done by the time connect(2)
+    /// returns, and the bytes go out without waiting for EPOLLOUT. Nothing happens (one
+    /// EAGAIN) while the handshake is still under way.
+    mutating func sendEarly(_ upstream: Int32) {
+        guard let chunk = slots[Int(upstream)].pending else { return }
+        let start = slots[Int(upstream)].pendingStart, end = slots[Int(upstream)].pendingEnd
+        let sent = send(upstream, chunk + start, end - start, Int32(MSG_NOSIGNAL))
+        guard sent > 0 else { return }
+        slots[Int(upstream)].pendingStart = start + sent
+        if slots[Int(upstream)].pendingStart == end {
+            slots[Int(upstream)].pending = nil
+            slots[Int(upstream)].pendingStart = 0
+            releaseChunk(chunk)
+        }
+        connected(upstream)
+    }
+
+    /// The upstream's connect completed (its first EPOLLOUT, or a send that went through).
     mutating func connected(_ upstream: Int32) {
         let client = slots[Int(upstream)].peer
+        guard slots[Int(upstream)].connecting else { return }
         slots[Int(upstream)].connecting = false
         slots[Int(upstream)].opened = true
         slots[Int(upstream)].writable = true
@@ -129,6 +159,14 @@ extension EpollWorker {
         if slots[Int(upstream)].hasPending {
             // The client's first bytes: from now on a retry could send them twice.
             flushPending(upstream)
+        } else if slots[Int(client)].unreported > 0 {
+            // The client's bytes went out early (`sendEarly`): in use already; the client's
+            // reading resumes.
+            let generation = slots[Int(upstream)].generation
+            if slots[Int(client)].readable { pump(from: client) }
+            if slots[Int(upstream)].generation == generation, slots[Int(client)].inputEnded, !slots[Int(upstream)].outputShut {
+                forwardEnd(to: upstream)
+            }
         } else {
             slots[Int(upstream)].probing = true
             schedule(.probe, fd: upstream, at: now + context.probeWindow)
@@ -193,7 +231,7 @@ extension EpollWorker {
         guard slots[Int(client)].role == .client else { return }
         let due = slots[Int(client)].lastActive + context.idleTimeout
         if now >= due { return closeConnection(client) }
-        schedule(.idle, fd: client, at: min(due, now + Self.idleCheck))
+        schedule(.idle, fd: client, at: due)
     }
 
     /// The pending error of a socket whose connect failed.

@@ -21,8 +21,6 @@ struct EpollWorker {
     static let acceptRetry: UInt64 = 20_000_000
     /// Bytes counted on a connection before they are added to the backend's shared counters.
     static let reportEvery = 1 << 20
-    /// How often an open connection's idle deadline is looked at.
-    static let idleCheck: UInt64 = 5_000_000_000
 
     struct Listener {
         var id: Int
@@ -59,6 +57,7 @@ struct EpollWorker {
     mutating func run() {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Self.eventCapacity)
         defer {
+            loop.finished()
             events.deallocate()
             scratch.deallocate()
             for chunk in chunks { chunk.deallocate() }
