@@ -70,7 +70,7 @@ struct DataPlaneLoadTests {
     @Test(
         "10,000 concurrent connections to an agent running as nobody: all open at once (past its descriptor budget they wait in the backlog), every one answered",
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && getuid() == 0, "needs root to drop privileges with setpriv; CI runs as root"),
-        .enabled(if: DescriptorHeadroom.raise(to: 16_000), "needs 16,000 descriptors in the test process for the clients"),
+        .enabled(if: DescriptorHeadroom.raise(to: 16_000), "needs 16,000 descriptors in the test process for the clients (from 4096 up)"),
         arguments: DataPlaneKind.allCases)
     func tenThousandConnections(plane: DataPlaneKind) async throws {
         let count = 10_000
@@ -94,16 +94,7 @@ struct DataPlaneLoadTests {
         #expect(await waitUntil(.seconds(30)) { await Self.metric("interlink_backend_healthy", api: api) == 2 }, "agent up: \(errors.text)")
 
         // Every client connects first and holds its connection.
-        var open: [OpenConnection] = []
-        open.reserveCapacity(count)
-        for batch in stride(from: 0, to: count, by: 500) {
-            open += try await withThrowingTaskGroup(of: OpenConnection.self) { group in
-                for _ in batch..<min(batch + 500, count) {
-                    group.addTask { try await TestClient.open(manifest.frontend) }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
-        }
+        let open = try await RawConnections.open(count, to: manifest.frontend)
         #expect(open.count == count)
         // The agent proxies as many as its descriptor budget allows (two descriptors each).
         var limit = rlimit()
@@ -117,19 +108,9 @@ struct DataPlaneLoadTests {
             return held >= Double(expected)
         }, "the agent held \(held) connections; its budget is \(budget.proxyConnections)")
 
-        // Then every one asks and is answered; those waiting in the backlog get their turn as
-        // others close.
-        let answered = try await withThrowingTaskGroup(of: Int.self) { group in
-            for connection in open {
-                group.addTask {
-                    try await connection.send("ping\n")
-                    let line = try await connection.nextLine(timeout: .seconds(60))
-                    await connection.close()
-                    return line == "b: ping" ? 1 : 0
-                }
-            }
-            return try await group.reduce(0, +)
-        }
+        // Then each asks and is answered, in turn; those waiting in the backlog get their turn
+        // as others close.
+        let answered = await RawConnections.exchange(open, request: "ping\n", expected: "b: ping")
         #expect(answered == count)
         #expect(await waitUntil(.seconds(30)) { await Self.metric("interlink_connections_active", api: api) == 0 })
         agent.interrupt()
