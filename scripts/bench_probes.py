@@ -87,7 +87,7 @@ def idle_connections(ip, port, pid, count, busy):
     """RSS with `count` idle connections fresh, then after one request each; then `busy()`
     (new connections) measured while they are all still open."""
     base = rss_kib(pid)
-    socks = [socket.create_connection((ip, port)) for _ in range(count)]
+    socks = [socket.create_connection((ip, port), timeout=30) for _ in range(count)]
     time.sleep(2)
     fresh = rss_kib(pid)
     answered = 0

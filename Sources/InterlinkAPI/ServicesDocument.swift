@@ -103,6 +103,8 @@ public struct ServicesDocument: Codable, Sendable {
 
     public struct Frontend: Codable, Sendable {
         public var address: String
+        /// `TCP` or `UDP` (absent from agents older than UDP support: TCP).
+        public var `protocol`: String?
         public var portName: String
         /// Why the eligible backends are what they are, in a sentence (`explainSelection`).
         public var explanation: String
@@ -112,7 +114,10 @@ public struct ServicesDocument: Codable, Sendable {
         /// No tier had a healthy backend: every backend not drained or refused is tried.
         public var panic: Bool?
 
-        public init(address: String, portName: String, explanation: String, backends: [Backend], tiers: [Tier]? = nil, panic: Bool? = nil) {
+        public init(
+            address: String, protocol: String? = nil, portName: String, explanation: String, backends: [Backend], tiers: [Tier]? = nil, panic: Bool? = nil
+        ) {
+            self.protocol = `protocol`
             self.tiers = tiers
             self.panic = panic
             self.address = address

@@ -5,7 +5,7 @@ import InterlinkCore
 public protocol ProxyDataPlane: AnyObject, Sendable {
     /// Binds the frontends not listening yet, each with no backend until `publish` gives it
     /// one. If any cannot be bound, closes those bound here and throws, naming each failure.
-    func listen(_ frontends: [SocketEndpoint: ServiceName]) async throws
+    func listen(_ frontends: [Frontend: ServiceName]) async throws
     /// Makes the listeners exactly these routes' frontends: publishes each route, closes the
     /// listeners of other frontends (their open connections go on), binds missing ones.
     func apply(_ routes: [FrontendRoute]) async throws

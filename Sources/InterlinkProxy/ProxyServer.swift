@@ -19,7 +19,7 @@ public final class ProxyServer: ProxyDataPlane {
     private let settings: ProxySettings
     private let logger: Logger
     private let dialer: BackendDialer
-    private let listeners = NIOLockedValueBox<[SocketEndpoint: Listener]>([:])
+    private let listeners = NIOLockedValueBox<[Frontend: Listener]>([:])
     private let openCounter = ManagedAtomic<Int>(0)
 
     public init(group: EventLoopGroup, settings: ProxySettings, logger: Logger, reportFailure: @escaping PassiveFailureReporter) {
@@ -65,9 +65,9 @@ public final class ProxyServer: ProxyDataPlane {
     /// Binds the frontends not listening yet, each with a route that has no backend until
     /// `publish` gives it one. If any cannot be bound, closes those bound here and throws,
     /// naming each failure.
-    public func listen(_ frontends: [SocketEndpoint: ServiceName]) async throws {
+    public func listen(_ frontends: [Frontend: ServiceName]) async throws {
         let missing = listeners.withLockedValue { current in frontends.filter { current[$0.key] == nil } }
-        var bound: [SocketEndpoint: Listener] = [:]
+        var bound: [Frontend: Listener] = [:]
         var failures: [String] = []
         for (frontend, service) in missing.sorted(by: { $0.key < $1.key }) {
             let slot = RouteSlot(FrontendRoute(service: service, frontend: frontend, backends: [], algorithm: .random, affinity: nil))
@@ -95,7 +95,8 @@ public final class ProxyServer: ProxyDataPlane {
         }
     }
 
-    private func bind(_ frontend: SocketEndpoint, slot: RouteSlot) async throws -> Channel {
+    private func bind(_ frontend: Frontend, slot: RouteSlot) async throws -> Channel {
+        guard frontend.transport == .tcp else { throw ProxyError.needsEpoll }
         let dialer = self.dialer
         let idle = TimeAmount(settings.idleTimeout)
         let open = openCounter
@@ -117,7 +118,7 @@ public final class ProxyServer: ProxyDataPlane {
                     try channel.pipeline.syncOperations.addHandler(ConnectionStarter(slot: slot, dialer: dialer))
                 }
             }
-            .bind(host: frontend.ip.description, port: Int(frontend.port))
+            .bind(host: frontend.endpoint.ip.description, port: Int(frontend.endpoint.port))
             .get()
     }
 
@@ -138,16 +139,19 @@ public final class ProxyServer: ProxyDataPlane {
 
 public enum ProxyError: Error, CustomStringConvertible {
     case bindFailed([String])
+    /// A UDP frontend on the SwiftNIO data plane.
+    case needsEpoll
 
     public var description: String {
         switch self {
         case .bindFailed(let failures): failures.joined(separator: "; ")
+        case .needsEpoll: "UDP services need the Linux data plane (--data-plane epoll)"
         }
     }
 }
 
 extension Logger {
-    fileprivate func with(frontend: SocketEndpoint) -> Logger {
+    fileprivate func with(frontend: Frontend) -> Logger {
         var logger = self
         logger[metadataKey: "frontend"] = "\(frontend)"
         return logger

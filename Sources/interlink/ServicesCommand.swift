@@ -48,7 +48,7 @@ struct ServicesCommand: AsyncParsableCommand {
                         "\(backend.activeConnections)", "\(backend.totalConnections)",
                     ])
                 }
-                var block = "\(service.namespace)/\(service.name)  \(frontend.address) (\(frontend.portName))  \(traits.joined(separator: ", "))"
+                var block = "\(service.namespace)/\(service.name)  \(frontend.address)\(frontend.protocol == "UDP" ? "/UDP" : "") (\(frontend.portName))  \(traits.joined(separator: ", "))"
                 if let tiers = frontend.tiers, tiers.count > 1 || frontend.panic == true {
                     block += "\n  tiers: " + tiers.map(\.summary).joined(separator: " -> ")
                     if frontend.panic == true { block += "  PANIC: no healthy backend, trying all" }

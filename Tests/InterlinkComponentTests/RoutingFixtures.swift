@@ -11,7 +11,7 @@ enum Fixture {
     static let east = try! ClusterName("east")
     static let west = try! ClusterName("west")
     static let name = ServiceName(namespace: "default", name: "echo")
-    static let frontend = SocketEndpoint("127.0.60.10:80")!
+    static let frontend = Frontend(SocketEndpoint("127.0.60.10:80")!)
     static let logger = Logger(label: "test")
 
     static func local(_ index: Int) -> SocketEndpoint { SocketEndpoint("127.0.60.\(10 + index):9000")! }
@@ -73,16 +73,16 @@ enum Fixture {
 /// A data plane that only records: what was bound, and every route it was given.
 final class RecordingTarget: RouteTarget {
     enum Call: Sendable {
-        case listen([SocketEndpoint])
+        case listen([Frontend])
         case apply([FrontendRoute])
         case publish([FrontendRoute])
     }
 
     private let recorded = NIOLockedValueBox<[Call]>([])
-    private let current = NIOLockedValueBox<[SocketEndpoint: FrontendRoute]>([:])
-    let refuse: Set<SocketEndpoint>
+    private let current = NIOLockedValueBox<[Frontend: FrontendRoute]>([:])
+    let refuse: Set<Frontend>
 
-    init(refusing refuse: Set<SocketEndpoint> = []) {
+    init(refusing refuse: Set<Frontend> = []) {
         self.refuse = refuse
     }
 
@@ -90,12 +90,12 @@ final class RecordingTarget: RouteTarget {
     var publications: Int { calls.count { if case .listen = $0 { false } else { true } } }
 
     /// The route a frontend has now.
-    func route(_ frontend: SocketEndpoint = Fixture.frontend) -> FrontendRoute? { current.withLockedValue { $0[frontend] } }
+    func route(_ frontend: Frontend = Fixture.frontend) -> FrontendRoute? { current.withLockedValue { $0[frontend] } }
 
     /// The backends a frontend's route sends new connections to.
-    func backends(_ frontend: SocketEndpoint = Fixture.frontend) -> Set<SocketEndpoint> { Set(route(frontend)?.backends.map(\.endpoint) ?? []) }
+    func backends(_ frontend: Frontend = Fixture.frontend) -> Set<SocketEndpoint> { Set(route(frontend)?.backends.map(\.endpoint) ?? []) }
 
-    func listen(_ frontends: [SocketEndpoint: ServiceName]) async throws {
+    func listen(_ frontends: [Frontend: ServiceName]) async throws {
         if let refused = frontends.keys.first(where: refuse.contains) { throw ProxyError.bindFailed(["cannot listen on \(refused)"]) }
         recorded.withLockedValue { $0.append(.listen(frontends.keys.sorted())) }
     }

@@ -1,5 +1,7 @@
 import Foundation
+import InterlinkCore
 import InterlinkMesh
+import InterlinkProxy
 import NIOPosix
 import Testing
 
@@ -69,5 +71,35 @@ struct AgentStoreProcessTests {
         let everywhere = try await InterlinkProcess.run(["agent", "--manifests", try manifest.write(), "--mesh-listen", "0.0.0.0:9877", "--data-dir", dataDir.path])
         #expect(everywhere.status == 64)
         #expect(everywhere.stderr.contains("--mesh-advertise"))
+    }
+}
+
+/// A frontend someone else listens on, another agent included: `SO_REUSEPORT` must not let a
+/// second agent quietly share it.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct FrontendInUseTests {
+    @Test("a second agent on a frontend the first serves exits 1 naming the frontend; the first goes on serving", arguments: DataPlaneKind.allCases)
+    func secondAgentRefused(plane: DataPlaneKind) async throws {
+        let backendPort = try await freePort(on: "127.0.47.11")
+        let backend = try await TestBackend.start(name: "b1", at: SocketEndpoint("127.0.47.11:\(backendPort)")!)
+        let manifest = TestManifest(
+            clusterIP: "127.0.47.10", port: try await freePort(on: "127.0.47.10"), backendIPs: ["127.0.47.11"], backendPort: backendPort)
+        let manifests = try manifest.write()
+        func arguments(_ name: String) async throws -> [String] {
+            let dataDir = AgentStoreProcessTests.tempDir().path
+            return ["agent", "--cluster-name", name, "--manifests", manifests, "--kvstore", "none", "--data-dir", dataDir,
+                    "--api-listen", "127.0.47.1:\(try await freePort(on: "127.0.47.1"))", "--data-plane", plane.rawValue, "--log-level", "error"]
+        }
+        let (first, _, _) = try InterlinkProcess.start(try await arguments("first"))
+        defer { first.terminate(); first.waitUntilExit() }
+        #expect(await waitUntil(.seconds(20)) { (try? await TestClient.firstLine(from: manifest.frontend)) == "b1" })
+
+        let second = try await InterlinkProcess.run(try await arguments("second"))
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("cannot listen on \(manifest.frontend) for Service default/echo") && second.stderr.contains("in use"), "\(second.stderr)")
+        for _ in 0..<20 {
+            #expect(try await TestClient.firstLine(from: manifest.frontend) == "b1", "the first agent still takes every connection")
+        }
+        await backend.stop()
     }
 }

@@ -9,7 +9,7 @@ struct PlanMemoryTests {
     static let east = try! ClusterName("east")
     static let west = try! ClusterName("west")
     static let north = try! ClusterName("north")
-    static let frontend = SocketEndpoint("127.0.98.10:80")!
+    static let frontend = Frontend(SocketEndpoint("127.0.98.10:80")!)
 
     static func candidate(_ cluster: ClusterName, _ host: Int, healthy: Bool = true) -> BackendCandidate {
         BackendCandidate(

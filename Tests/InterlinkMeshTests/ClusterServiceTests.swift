@@ -87,12 +87,16 @@ struct ClusterServiceTests {
         }
     }
 
-    @Test("non-TCP ports are left out, the rest kept")
-    func nonTCPPortsLeftOut() throws {
+    @Test("TCP and UDP ports are kept with their protocol, SCTP ports left out; a local port takes only the remote port of its name and protocol")
+    func portProtocols() throws {
         let json = Self.ciliumJSON.replacingOccurrences(
-            of: #"{"http":{"Protocol":"TCP","Port":8080}}"#, with: #"{"http":{"Protocol":"TCP","Port":8080},"dns":{"Protocol":"UDP","Port":53}}"#)
+            of: #"{"http":{"Protocol":"TCP","Port":8080}}"#,
+            with: #"{"http":{"Protocol":"TCP","Port":8080},"dns":{"Protocol":"UDP","Port":53},"sig":{"Protocol":"SCTP","Port":99}}"#)
         let service = try Self.decode(json)
-        #expect(service.backends.keys.sorted() == ["http"])
+        #expect(service.backends.keys.sorted() == ["dns", "http"])
+        #expect(service.transports == ["dns": .udp, "http": .tcp])
+        #expect(service.backends(for: ServicePort(name: "dns", port: 53, targetPort: .number(53), transport: .udp)).map(\.endpoint.port) == [53])
+        #expect(service.backends(for: ServicePort(name: "dns", port: 53, targetPort: .number(53), transport: .tcp)).isEmpty, "a TCP port of the same name takes no UDP backend")
     }
 
     /// Decoded only (never fed to an agent), so Cilium's own addresses stay as Cilium wrote them.

@@ -1,3 +1,4 @@
+import Foundation
 import InterlinkCore
 import InterlinkMesh
 import Testing
@@ -60,5 +61,38 @@ struct ExportTests {
         #expect(parsed.cluster == "east" && parsed.name == ServiceName(namespace: "shop", name: "cart"))
         #expect(KVStoreKeys.parseService("cilium/state/services/v1/east/shop") == nil)
         #expect(KVStoreKeys.parseService("cilium/state/services/v1/east/shop/cart/x") == nil)
+    }
+}
+
+/// UDP ports in Cilium's format: exported with `"Protocol":"UDP"`, as Cilium writes an
+/// `L4Addr` of a UDP Service port.
+struct UDPExportTests {
+    @Test("a UDP port and a TCP port of the same number are both exported, each with its protocol")
+    func udpAndTCP() throws {
+        let yaml = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: dns, annotations: {service.cilium.io/global: "true"}}
+            spec: {clusterIP: 10.96.0.53, ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: dns-1, labels: {kubernetes.io/service-name: dns}}
+            addressType: IPv4
+            endpoints: [{addresses: [10.0.0.1]}]
+            ports: [{name: dns, port: 5353, protocol: UDP}, {name: dns-tcp, port: 5353, protocol: TCP}]
+            """
+        let (set, problems) = ManifestParser.parse(yaml: yaml, file: "dns.yaml")
+        #expect(problems.isEmpty, "\(problems)")
+        let service = try #require(set.localServices(cluster: ExportTests.east).first)
+        #expect(service.ports.map(\.frontend.description) == ["10.96.0.53:53/UDP", "10.96.0.53:53"], "two frontends: the protocol is part of one")
+        let entry = try #require(ClusterService.export(service, cluster: ExportTests.east, clusterID: ExportTests.eastID) { _ in true })
+        #expect(entry.backends["10.0.0.1"]?["dns"] == .init(proto: "UDP", port: 5353))
+        #expect(entry.backends["10.0.0.1"]?["dns-tcp"] == .init(proto: "TCP", port: 5353))
+        #expect(entry.frontends["10.96.0.53"]?["dns"] == .init(proto: "UDP", port: 53))
+        let json = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+        #expect(json.contains(#""dns":{"Protocol":"UDP","Port":5353}"#) || json.contains(#""dns":{"Port":5353,"Protocol":"UDP"}"#), "\(json)")
+        let back = try ClusterService.decodeValidated(Array(json.utf8), key: "cilium/state/services/v1/east/default/dns", cluster: ExportTests.east, clusterID: ExportTests.eastID)
+        #expect(back.transports == ["dns": .udp, "dns-tcp": .tcp])
     }
 }

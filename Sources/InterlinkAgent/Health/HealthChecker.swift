@@ -55,7 +55,7 @@ public struct HealthChecker: Service {
             } catch {
                 return
             }
-            switch await HealthProbe.run(spec.kind, endpoint: key.endpoint, timeout: spec.timeout, group: group) {
+            switch await HealthProbe.run(spec.kind, endpoint: target.probe, timeout: spec.timeout, group: group) {
             case .passed:
                 writer.record(.checkSucceeded, for: key)
             case .failed(let failure):

@@ -25,7 +25,8 @@ extension RouteReconciler {
                 service: service.spec.name, frontend: port.frontend, backends: routeBackends(plan.weighted.map(\.backend), of: service, in: state),
                 fallback: routeBackends(fallback, of: service, in: state), algorithm: service.spec.algorithm,
                 affinity: affinityStore(for: port.frontend, service.spec.sessionAffinity),
-                weights: Dictionary(plan.weighted.map { ($0.backend.endpoint, $0.weight) }, uniquingKeysWith: +))
+                weights: Dictionary(plan.weighted.map { ($0.backend.endpoint, $0.weight) }, uniquingKeysWith: +),
+                udpFlowTimeout: service.spec.udpFlowTimeout)
         }
     }
 
@@ -38,7 +39,7 @@ extension RouteReconciler {
 
     /// A frontend's ClientIP table follows its service's `sessionAffinity`: none without
     /// ClientIP, a new one when the timeout changes.
-    func affinityStore(for frontend: SocketEndpoint, _ sessionAffinity: SessionAffinity) -> ClientAffinityStore? {
+    func affinityStore(for frontend: Frontend, _ sessionAffinity: SessionAffinity) -> ClientAffinityStore? {
         guard case .clientIP(let timeout) = sessionAffinity else {
             affinityStores[frontend] = nil
             return nil
@@ -53,7 +54,7 @@ extension RouteReconciler {
     /// ClientIP tables of frontends that are gone (after `apply`/`delete` and a disconnected
     /// cluster: rare, so the whole walk is fine). Open connections keep their counters object;
     /// a backend that comes back starts at 0.
-    func prune(_ state: RoutingState, frontends: Set<SocketEndpoint>) {
+    func prune(_ state: RoutingState, frontends: Set<Frontend>) {
         var kept: Set<BackendKey> = []
         for service in state.services {
             for port in service.ports {

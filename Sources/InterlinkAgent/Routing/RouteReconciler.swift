@@ -43,7 +43,7 @@ public actor RouteReconciler: Service {
 
     var planning = PlanMemory()
     let counters: BackendCounters
-    var affinityStores: [SocketEndpoint: ClientAffinityStore] = [:]
+    var affinityStores: [Frontend: ClientAffinityStore] = [:]
     /// Remote backends each service's routes were planned with (`/v1/clusters`).
     var routedRemote: [ServiceName: Int] = [:]
     /// The state last applied (nil before the first).
@@ -212,7 +212,7 @@ public actor RouteReconciler: Service {
     func tick(now: ContinuousClock.Instant) {
         defer { lastTick = now }
         guard let state = applied else { return }
-        var policies: [SocketEndpoint: RoutingPolicy] = [:]
+        var policies: [Frontend: RoutingPolicy] = [:]
         for service in state.services { for port in service.ports { policies[port.frontend] = service.spec.routing } }
         let timed = planning.timed(now: now, policies: policies)
         let ejectionsEnded = Set(state.ejectedUntil.filter { $0.value > lastTick && $0.value <= now }.map(\.key.service))

@@ -20,7 +20,7 @@ extension RouteView {
                         let shares = Dictionary(plan.weighted.map { ($0.backend.endpoint, $0.weight) }, uniquingKeysWith: +)
                         let reasons = Dictionary(plan.excluded.map { ($0.backend.endpoint, $0.reason) }, uniquingKeysWith: { first, _ in first })
                         return ServicesDocument.Frontend(
-                            address: port.frontend.description, portName: port.port.name,
+                            address: port.frontend.endpoint.description, protocol: port.frontend.transport.rawValue, portName: port.port.name,
                             explanation: explanation(of: spec, plan: plan, candidates: candidates),
                             backends: candidates.map { candidate in
                                 let backend = candidate.backend

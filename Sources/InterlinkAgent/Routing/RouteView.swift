@@ -5,14 +5,14 @@ import InterlinkProxy
 /// The API, the metrics and the dashboard read it; it is a value, consistent with itself.
 public struct RouteView: Sendable {
     public let state: RoutingState
-    let plans: [SocketEndpoint: RoutePlan]
+    let plans: [Frontend: RoutePlan]
     let counters: BackendCounters?
     /// Remote backends in the routes, per service (counted while planning: a sum over every
     /// backend would cost an API call O(remote backends), 508,000 at full scale).
     let routedRemote: [ServiceName: Int]
 
     init(
-        state: RoutingState, plans: [SocketEndpoint: RoutePlan] = [:], counters: BackendCounters? = nil, routedRemote: [ServiceName: Int] = [:]
+        state: RoutingState, plans: [Frontend: RoutePlan] = [:], counters: BackendCounters? = nil, routedRemote: [ServiceName: Int] = [:]
     ) {
         self.state = state
         self.plans = plans

@@ -55,7 +55,7 @@ public struct RoutingState: Sendable {
         var policy = base
         policy.ownListeners = fixed
         for service in services {
-            for port in service.ports { policy.ownListeners[port.frontend] = "the frontend of Service \(service.spec.name)" }
+            for port in service.ports { policy.ownListeners[port.frontend.endpoint] = "the frontend of Service \(service.spec.name)" }
         }
         return policy
     }
@@ -100,10 +100,10 @@ public struct RoutingState: Sendable {
     }
 
     /// Every frontend of the local services, with its service.
-    public var frontends: [SocketEndpoint: ServiceName] { Self.frontends(of: services) }
+    public var frontends: [Frontend: ServiceName] { Self.frontends(of: services) }
 
-    static func frontends(of services: [LocalService]) -> [SocketEndpoint: ServiceName] {
-        var frontends: [SocketEndpoint: ServiceName] = [:]
+    static func frontends(of services: [LocalService]) -> [Frontend: ServiceName] {
+        var frontends: [Frontend: ServiceName] = [:]
         for service in services { for port in service.ports { frontends[port.frontend] = service.spec.name } }
         return frontends
     }
@@ -116,7 +116,7 @@ public struct RoutingState: Sendable {
     func remoteBackends(of service: LocalService, port: LocalService.Port) -> [Backend] {
         remotes.values.flatMap { cache -> [Backend] in
             guard let remote = cache.services[service.spec.name], remote.isShared else { return [] }
-            return remote.backends[port.port.name] ?? []
+            return remote.backends(for: port.port)
         }
     }
 
@@ -166,10 +166,13 @@ public struct RoutingState: Sendable {
         var seen: Set<BackendKey> = []
         var targets: [HealthTarget] = []
         for service in services where service.spec.healthCheck.kind != .none {
-            for port in service.ports {
+            let check = service.spec.healthCheck
+            // A UDP port is checked only against the TCP port the Service names.
+            for port in service.ports where port.port.transport == .tcp || check.port != nil {
                 for backend in port.backends where addressPolicy.refusal(backend.endpoint, isLocal: true) == nil {
                     let key = BackendKey(service: service.spec.name, endpoint: backend.endpoint)
-                    if seen.insert(key).inserted { targets.append(HealthTarget(key: key, spec: service.spec.healthCheck)) }
+                    let probe = check.port.map { SocketEndpoint(ip: backend.endpoint.ip, port: $0) } ?? backend.endpoint
+                    if seen.insert(key).inserted { targets.append(HealthTarget(key: key, spec: check, probe: probe)) }
                 }
             }
         }
@@ -210,4 +213,6 @@ public struct RoutingState: Sendable {
 public struct HealthTarget: Hashable, Sendable {
     public var key: BackendKey
     public var spec: HealthCheckSpec
+    /// Where the check connects: the backend, or its `interlink.io/health-check-port`.
+    public var probe: SocketEndpoint
 }

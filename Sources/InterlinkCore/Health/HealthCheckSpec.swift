@@ -16,6 +16,9 @@ public struct HealthCheckSpec: Hashable, Sendable {
     public var rise: Int
     /// Consecutive bad checks that take an up backend down.
     public var fall: Int
+    /// The backend port the check connects to (`interlink.io/health-check-port`); nil: the
+    /// backend's own port. A UDP port is checked only with one: TCP or HTTP against it.
+    public var port: UInt16?
 
     public static let defaultInterval = Duration.seconds(2)
     public static let defaultTimeout = Duration.seconds(1)

@@ -54,8 +54,9 @@ extension ManifestParser {
                 guard let entry = reader.mapping(entryNode, at: field) else { valid = false; continue }
                 let name = reader.string(entry, "name", at: field, required: false) ?? ""
                 let protocolName = reader.string(entry, "protocol", at: field, required: false) ?? "TCP"
-                if protocolName != "TCP" {
-                    reader.problem(at: "\(field).protocol", node: entry["protocol"], "\(protocolName) is not supported yet: only TCP")
+                if TransportProtocol(rawValue: protocolName) == nil {
+                    let hint = protocolName == "SCTP" ? "SCTP is not supported: expected TCP or UDP" : "\(protocolName) is not a protocol: expected TCP or UDP"
+                    reader.problem(at: "\(field).protocol", node: entry["protocol"], hint)
                     valid = false
                 }
                 guard let port = reader.integer(entry, "port", at: field, required: true, in: 1...65535, what: "a port number") else {

@@ -29,12 +29,18 @@ extension ManifestParser {
         let sessionAffinity = parseSessionAffinity(spec, reader: &reader)
 
         guard let metadata, let clusterIP, let ports, let sessionAffinity, let parsedAnnotations else { return nil }
-        return ServiceSpec(
+        if let problem = ServiceSpec.udpHealthCheckProblem(parsedAnnotations.healthCheck, annotations: annotations, ports: ports) {
+            reader.problem(at: "metadata.annotations[\"\(ServiceAnnotations.healthCheck)\"]", node: nil, problem)
+            return nil
+        }
+        var service = ServiceSpec(
             name: ServiceName(namespace: metadata.namespace, name: metadata.name), clusterIP: clusterIP, ports: ports,
             isGlobal: parsedAnnotations.isGlobal, isShared: parsedAnnotations.isShared, affinity: parsedAnnotations.affinity,
             algorithm: parsedAnnotations.algorithm, sessionAffinity: sessionAffinity, healthCheck: parsedAnnotations.healthCheck,
             routing: parsedAnnotations.routing,
             annotations: annotations)
+        service.udpFlowTimeout = parsedAnnotations.udpFlowTimeout
+        return service
     }
 
     static func parseServicePorts(_ spec: Node.Mapping, reader: inout FieldReader) -> [ServicePort]? {
@@ -63,8 +69,9 @@ extension ManifestParser {
             }
             let port = reader.integer(entry, "port", at: field, required: true, in: 1...65535, what: "a port number")
             let protocolName = reader.string(entry, "protocol", at: field, required: false) ?? "TCP"
-            if protocolName != "TCP" {
-                let hint = ["UDP", "SCTP"].contains(protocolName) ? "\(protocolName) is not supported yet: only TCP" : "\(protocolName) is not a protocol: expected TCP"
+            let transport = TransportProtocol(rawValue: protocolName)
+            if transport == nil {
+                let hint = protocolName == "SCTP" ? "SCTP is not supported: expected TCP or UDP" : "\(protocolName) is not a protocol: expected TCP or UDP"
                 reader.problem(at: "\(field).protocol", node: entry["protocol"], hint)
                 valid = false
             }
@@ -84,8 +91,8 @@ extension ManifestParser {
             } else if let port {
                 targetPort = .number(UInt16(port))
             }
-            guard let port, let targetPort, protocolName == "TCP" else { valid = false; continue }
-            ports.append(ServicePort(name: name, port: UInt16(port), targetPort: targetPort))
+            guard let port, let targetPort, let transport else { valid = false; continue }
+            ports.append(ServicePort(name: name, port: UInt16(port), targetPort: targetPort, transport: transport))
         }
         return valid ? ports : nil
     }

@@ -29,7 +29,7 @@ public struct ManifestSet: Hashable, Sendable {
     public func crossDocumentProblems() -> [ManifestProblem] {
         var problems: [ManifestProblem] = []
         var seenServices: [ServiceName: Located<ServiceSpec>] = [:]
-        var seenFrontends: [SocketEndpoint: ServiceName] = [:]
+        var seenFrontends: [Frontend: ServiceName] = [:]
         for located in services {
             let spec = located.value
             if let first = seenServices[spec.name] {
@@ -40,11 +40,11 @@ public struct ManifestSet: Hashable, Sendable {
             }
             seenServices[spec.name] = located
             for (index, port) in spec.ports.enumerated() {
-                let frontend = SocketEndpoint(ip: spec.clusterIP, port: port.port)
+                let frontend = Frontend(SocketEndpoint(ip: spec.clusterIP, port: port.port), port.transport)
                 if let owner = seenFrontends[frontend] {
                     problems.append(ManifestProblem(
                         file: located.file, document: located.document, field: "spec.ports[\(index)].port",
-                        message: "frontend \(frontend) is already used by Service \(owner): give each Service its own clusterIP:port"))
+                        message: "frontend \(frontend) is already used by Service \(owner): give each Service its own clusterIP:port (per protocol)"))
                 }
                 seenFrontends[frontend] = spec.name
             }

@@ -13,6 +13,8 @@ public struct ServiceAnnotations: Hashable, Sendable {
     public static let healthCheckTimeout = "interlink.io/health-check-timeout"
     public static let healthCheckRise = "interlink.io/health-check-rise"
     public static let healthCheckFall = "interlink.io/health-check-fall"
+    public static let healthCheckPort = "interlink.io/health-check-port"
+    public static let udpFlowTimeout = "interlink.io/udp-flow-timeout"
 
     public var isGlobal = false
     public var isShared = true
@@ -21,6 +23,7 @@ public struct ServiceAnnotations: Hashable, Sendable {
     public var healthCheck = HealthCheckSpec()
     /// Failover order, thresholds, spill, failback, weights and panic (`interlink.io/...`).
     public var routing = RoutingPolicy()
+    public var udpFlowTimeout = ServiceSpec.defaultUDPFlowTimeout
 
     /// Parses the annotations; calls `report(field, value, message)` for each bad one and
     /// returns nil if there was any.
@@ -120,6 +123,14 @@ public struct ServiceAnnotations: Hashable, Sendable {
         if let timeout = duration(healthCheckTimeout) { check.timeout = timeout }
         if let rise = count(healthCheckRise) { check.rise = rise }
         if let fall = count(healthCheckFall) { check.fall = fall }
+        if let text = annotations[healthCheckPort] {
+            if let port = Int(text.trimmingSpaces()), (1...65535).contains(port) {
+                check.port = UInt16(port)
+            } else {
+                fail(healthCheckPort, text, "is not valid: expected a port number from 1 to 65535")
+            }
+        }
+        if let timeout = duration(udpFlowTimeout) { result.udpFlowTimeout = timeout }
         result.healthCheck = check
         result.routing = parseRouting(annotations, affinity: result.affinity, fail: fail)
         return valid ? result : nil

@@ -2,7 +2,7 @@
 public struct LocalService: Hashable, Sendable {
     public struct Port: Hashable, Sendable {
         public var port: ServicePort
-        public var frontend: SocketEndpoint
+        public var frontend: Frontend
         public var backends: [Backend]
     }
 
@@ -16,7 +16,7 @@ extension ManifestSet {
         services.map(\.value).sorted { $0.name < $1.name }.map { spec in
             LocalService(spec: spec, ports: spec.ports.map { port in
                 LocalService.Port(
-                    port: port, frontend: SocketEndpoint(ip: spec.clusterIP, port: port.port),
+                    port: port, frontend: Frontend(SocketEndpoint(ip: spec.clusterIP, port: port.port), port.transport),
                     backends: backends(of: spec, port: port, cluster: cluster))
             })
         }

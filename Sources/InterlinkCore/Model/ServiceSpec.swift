@@ -35,11 +35,13 @@ public struct ServicePort: Hashable, Sendable {
     public var name: String
     public var port: UInt16
     public var targetPort: TargetPort
+    public var transport: TransportProtocol
 
-    public init(name: String, port: UInt16, targetPort: TargetPort) {
+    public init(name: String, port: UInt16, targetPort: TargetPort, transport: TransportProtocol = .tcp) {
         self.name = name
         self.port = port
         self.targetPort = targetPort
+        self.transport = transport
     }
 }
 
@@ -59,6 +61,11 @@ public struct ServiceSpec: Hashable, Sendable {
     public var routing: RoutingPolicy
     /// The annotations as written, so that a live change (`interlink annotate`) re-parses them.
     public var annotations: [String: String]
+    /// How long a UDP flow (client address and port) stays pinned to its backend without a
+    /// datagram either way (`interlink.io/udp-flow-timeout`).
+    public var udpFlowTimeout: Duration = ServiceSpec.defaultUDPFlowTimeout
+
+    public static let defaultUDPFlowTimeout = Duration.seconds(30)
 
     public init(
         name: ServiceName, clusterIP: IPAddress, ports: [ServicePort], isGlobal: Bool = false,
@@ -98,7 +105,21 @@ public struct ServiceSpec: Hashable, Sendable {
         next.algorithm = parsed.algorithm
         next.healthCheck = parsed.healthCheck
         next.routing = parsed.routing
+        next.udpFlowTimeout = parsed.udpFlowTimeout
+        if let problem = Self.udpHealthCheckProblem(next.healthCheck, annotations: raw, ports: ports) {
+            throw AnnotationErrors(service: name, problems: ["metadata.annotations[\"\(ServiceAnnotations.healthCheck)\"]: \(problem)"])
+        }
         return next
+    }
+
+    /// Why an active check asked for explicitly cannot check this Service's UDP ports, or nil.
+    /// Without `interlink.io/health-check` a UDP port is not checked actively (a failed
+    /// datagram to a backend still counts as a passive failure).
+    public static func udpHealthCheckProblem(_ check: HealthCheckSpec, annotations: [String: String], ports: [ServicePort]) -> String? {
+        guard ports.contains(where: { $0.transport == .udp }), check.port == nil, check.kind != .none,
+            let asked = annotations[ServiceAnnotations.healthCheck]
+        else { return nil }
+        return "\(asked) cannot check a UDP port by itself: add \(ServiceAnnotations.healthCheckPort) with a TCP port of the backends to check, or set none"
     }
 }
 

@@ -3,7 +3,7 @@ import InterlinkCore
 extension ClusterService {
     /// What a cluster exports for one of its services: nil unless the service is global and
     /// shared. Only backends that take new connections here (active, or terminating and
-    /// serving, and healthy per `isHealthy`) are listed, with every TCP port they serve.
+    /// serving, and healthy per `isHealthy`) are listed, with every port they serve (TCP or UDP).
     public static func export(
         _ service: LocalService, cluster: ClusterName, clusterID: ClusterID, isHealthy: (SocketEndpoint) -> Bool
     ) -> ClusterService? {
@@ -14,10 +14,11 @@ extension ClusterService {
         var hostnames: [String: String] = [:]
         var zones: [String: BackendZone] = [:]
         for port in service.ports {
-            frontends[spec.clusterIP.description, default: [:]][port.port.name] = PortAddress(port: port.port.port)
+            let transport = port.port.transport.rawValue
+            frontends[spec.clusterIP.description, default: [:]][port.port.name] = PortAddress(proto: transport, port: port.port.port)
             for backend in port.backends where backend.state != .maintenance && isHealthy(backend.endpoint) {
                 let ip = backend.endpoint.ip.description
-                backends[ip, default: [:]][port.port.name] = PortAddress(port: backend.endpoint.port)
+                backends[ip, default: [:]][port.port.name] = PortAddress(proto: transport, port: backend.endpoint.port)
                 if let hostname = backend.hostname { hostnames[ip] = hostname }
                 if backend.zone != nil || !backend.forZones.isEmpty {
                     zones[ip] = BackendZone(zone: backend.zone ?? "", forZones: backend.forZones.map(BackendZone.ForZone.init))

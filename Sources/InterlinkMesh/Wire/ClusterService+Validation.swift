@@ -10,7 +10,7 @@ extension ClusterService {
     /// Decodes a value read under `key` from the store of `cluster` (ID `clusterID`) and checks
     /// it as Cilium does: JSON read by Go's rules, the `cluster` field naming that cluster,
     /// namespace and name equal to the key's, the cluster ID, every frontend and backend key an
-    /// IP without zone; then every port. Non-TCP ports are left out. Whether the entry is used
+    /// IP without zone; then every port. Ports other than TCP and UDP are left out. Whether the entry is used
     /// is decided by `shared` and the local Service, not by `includeExternal`.
     public static func decodeValidated(
         _ value: [UInt8], key: String, cluster: ClusterName, clusterID: ClusterID
@@ -45,14 +45,20 @@ extension ClusterService {
             if let problem = Self.addressProblem(address) { throw invalid("frontends key '\(address)' \(problem)") }
         }
         var backends: [String: [Backend]] = [:]
+        var transports: [String: TransportProtocol] = [:]
         for (ipText, ports) in entry.backends.sorted(by: { $0.key < $1.key }) {
             if let problem = Self.addressProblem(ipText) { throw invalid("backends key '\(ipText)' \(problem)") }
             guard let ip = IPAddress(ipText) else { continue }
             if let listed = entry.zones?[ipText]?.forZones.count, listed > 8 {
                 throw invalid("zones key '\(ipText)' lists \(listed) forZones: Kubernetes allows at most 8")
             }
-            for (portName, address) in ports.sorted(by: { $0.key < $1.key }) where address.proto.uppercased() == "TCP" {
+            for (portName, address) in ports.sorted(by: { $0.key < $1.key }) {
+                guard let transport = TransportProtocol(rawValue: address.proto.uppercased()) else { continue }
                 guard address.port > 0 else { throw invalid("backends key '\(ipText)' port '\(portName)' has port 0") }
+                if let other = transports[portName], other != transport {
+                    throw invalid("backends port '\(portName)' is \(other.rawValue) on one address and \(transport.rawValue) on another")
+                }
+                transports[portName] = transport
                 let backend = Backend(
                     endpoint: SocketEndpoint(ip: ip, port: address.port), cluster: cluster, state: .active,
                     zone: entry.zones?[ipText].flatMap { $0.zone.isEmpty ? nil : $0.zone }, hostname: entry.hostnames?[ipText],
@@ -61,7 +67,8 @@ extension ClusterService {
             }
         }
         return RemoteService(
-            cluster: cluster, name: parsedKey.name, isGlobal: entry.includeExternal, isShared: entry.shared, backends: backends)
+            cluster: cluster, name: parsedKey.name, isGlobal: entry.includeExternal, isShared: entry.shared, backends: backends,
+            transports: transports)
     }
 
     /// Why a frontend or backend key is not an address Cilium accepts (`netip.ParseAddr`, and

@@ -15,8 +15,11 @@ final class EpollContext: Sendable {
     let idleTimeout: UInt64
     /// How long a backend connection that nobody has used yet is watched for a reset.
     let probeWindow: UInt64
+    /// Event loops of the data plane.
+    let loopCount: Int
 
-    init(settings: ProxySettings, logger: Logger, reportFailure: @escaping PassiveFailureReporter) {
+    init(settings: ProxySettings, logger: Logger, loopCount: Int, reportFailure: @escaping PassiveFailureReporter) {
+        self.loopCount = loopCount
         self.settings = settings
         self.logger = logger
         self.reportFailure = reportFailure

@@ -1,6 +1,7 @@
 #if os(Linux)
 import CInterlinkLinux
 import Glibc
+import InterlinkCore
 import NIOConcurrencyHelpers
 
 /// One thread of the purpose-built data plane: its own epoll, an eventfd that wakes it for
@@ -11,7 +12,7 @@ import NIOConcurrencyHelpers
 final class EpollLoop: Sendable {
     enum Command: Sendable {
         /// Start accepting on a listening socket of a frontend (this loop's `SO_REUSEPORT` one).
-        case addListener(id: Int, fd: Int32, slot: RouteSlot)
+        case addListener(id: Int, fd: Int32, slot: RouteSlot, transport: TransportProtocol)
         /// Close the listener; open connections go on.
         case removeListener(id: Int, done: @Sendable () -> Void)
         /// Close every socket and end the thread.
@@ -80,7 +81,7 @@ final class EpollLoop: Sendable {
 
     private static func answer(_ command: Command) {
         switch command {
-        case .addListener(_, let fd, _): close(fd)
+        case .addListener(_, let fd, _, _): close(fd)
         case .removeListener(_, let done), .stop(let done): done()
         }
     }

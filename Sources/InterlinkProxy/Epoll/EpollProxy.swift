@@ -24,12 +24,12 @@ public final class EpollProxy: ProxyDataPlane {
     private let loops: [EpollLoop]
     private let context: EpollContext
     private let logger: Logger
-    private let listeners = NIOLockedValueBox<[SocketEndpoint: Listener]>([:])
+    private let listeners = NIOLockedValueBox<[Frontend: Listener]>([:])
     private let nextID = ManagedAtomic<Int>(0)
     private let stopped = ManagedAtomic(false)
 
     public init(threads: Int, settings: ProxySettings, logger: Logger, reportFailure: @escaping PassiveFailureReporter) throws {
-        let context = EpollContext(settings: settings, logger: logger, reportFailure: reportFailure)
+        let context = EpollContext(settings: settings, logger: logger, loopCount: max(1, threads), reportFailure: reportFailure)
         let loops = try (0..<max(1, threads)).map { try EpollLoop(index: $0, context: context) }
         for loop in loops { try loop.start() }
         self.loops = loops
@@ -39,9 +39,9 @@ public final class EpollProxy: ProxyDataPlane {
 
     public var openConnections: Int { context.open.load(ordering: .relaxed) }
 
-    public func listen(_ frontends: [SocketEndpoint: ServiceName]) async throws {
+    public func listen(_ frontends: [Frontend: ServiceName]) async throws {
         let missing = listeners.withLockedValue { current in frontends.filter { current[$0.key] == nil } }
-        var bound: [(SocketEndpoint, ServiceName, [Int32])] = []
+        var bound: [(Frontend, ServiceName, [Int32])] = []
         var failures: [String] = []
         for (frontend, service) in missing.sorted(by: { $0.key < $1.key }) {
             do {
@@ -108,10 +108,10 @@ public final class EpollProxy: ProxyDataPlane {
         }
     }
 
-    private func start(_ frontend: SocketEndpoint, slot: RouteSlot, sockets: [Int32]) {
+    private func start(_ frontend: Frontend, slot: RouteSlot, sockets: [Int32]) {
         let id = nextID.wrappingIncrementThenLoad(ordering: .relaxed)
         listeners.withLockedValue { $0[frontend] = Listener(id: id, slot: slot) }
-        for (loop, fd) in zip(loops, sockets) { loop.send(.addListener(id: id, fd: fd, slot: slot)) }
+        for (loop, fd) in zip(loops, sockets) { loop.send(.addListener(id: id, fd: fd, slot: slot, transport: frontend.transport)) }
     }
 
     /// Closes the listener's socket on every loop, and returns once they all have.
@@ -124,12 +124,20 @@ public final class EpollProxy: ProxyDataPlane {
     }
 
     /// One listening socket per loop on `frontend`, all with `SO_REUSEPORT`.
-    private func bindGroup(_ frontend: SocketEndpoint) throws -> [Int32] {
+    ///
+    /// `SO_REUSEPORT` would let this group join another process's group on the same address
+    /// (another agent of the same user) and split its traffic; a plain bind first fails with
+    /// "Address already in use" whenever anything listens there.
+    private func bindGroup(_ frontend: Frontend) throws -> [Int32] {
+        let udp = frontend.transport == .udp
+        if frontend.endpoint.port != 0 {
+            close(try ListeningSocket.open(frontend.endpoint, backlog: 0, shared: false, listening: false, datagram: udp))
+        }
         var sockets: [Int32] = []
-        var address = frontend
+        var address = frontend.endpoint
         do {
             for _ in loops {
-                let fd = try ListeningSocket.open(address, backlog: context.settings.backlog)
+                let fd = try ListeningSocket.open(address, backlog: context.settings.backlog, datagram: udp)
                 sockets.append(fd)
                 // Port 0: the others take the port the kernel gave the first.
                 if address.port == 0, let bound = ListeningSocket.localEndpoint(fd) { address = bound }
@@ -151,17 +159,21 @@ enum ListeningSocket {
         var description: String { errnoText(code) }
     }
 
-    static func open(_ endpoint: SocketEndpoint, backlog: Int32) throws -> Int32 {
+    /// `shared`: with `SO_REUSEPORT`; `listening`: listen(2) as well as bind(2); `datagram`: a
+    /// UDP socket (bound, never listening).
+    static func open(_ endpoint: SocketEndpoint, backlog: Int32, shared: Bool = true, listening: Bool = true, datagram: Bool = false) throws -> Int32 {
         let address = RawSocketAddress(endpoint)
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        let kind = datagram ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue
+        let fd = socket(address.family, Int32(kind | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
         var one: Int32 = 1
         let size = socklen_t(MemoryLayout<Int32>.size)
-        guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) == 0,
-            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size) == 0,
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, size) == 0,
+        // Not for UDP, where SO_REUSEADDR would let two sockets share a port without asking.
+        guard datagram || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) == 0,
+            !shared || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size) == 0,
+            datagram || setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, size) == 0,
             address.withSockAddr({ bind(fd, $0, $1) }) == 0,
-            Glibc.listen(fd, backlog) == 0
+            datagram || !listening || Glibc.listen(fd, backlog) == 0
         else {
             let code = errno
             close(fd)

@@ -1,6 +1,7 @@
 #if os(Linux)
 import CInterlinkLinux
 import Glibc
+import InterlinkCore
 import Logging
 
 /// The state and event handling of one data-plane thread: edge-triggered epoll over every
@@ -26,6 +27,7 @@ struct EpollWorker {
         var id: Int
         var fd: Int32
         var slot: RouteSlot
+        var transport: TransportProtocol
     }
 
     let loop: EpollLoop
@@ -42,6 +44,11 @@ struct EpollWorker {
     var chunks: [UnsafeMutableRawPointer] = []
     var now: UInt64
     var running = true
+    /// UDP flows by client: the socket connected to the flow's backend.
+    var udpFlows: [FlowKey: Int32] = [:]
+    /// At most this many UDP flows at once on this loop (each holds a descriptor).
+    let maxFlows: Int
+    let logLimiter = LogLimiter()
     var limitLogged = false
     var acceptErrorLogged: UInt64 = 0
 
@@ -50,6 +57,7 @@ struct EpollWorker {
         self.context = loop.context
         self.logger = loop.context.logger
         self.now = monotonicNow()
+        self.maxFlows = max(64, loop.context.settings.maxConnections / max(1, loop.context.loopCount))
         self.wheel = TimerWheel(now: now)
         self.scratch = UnsafeMutableRawPointer.allocate(byteCount: Self.scratchSize, alignment: 16)
     }
@@ -93,6 +101,8 @@ struct EpollWorker {
         switch slots[Int(fd)].role {
         case .listener: acceptConnections(listener: fd)
         case .client, .upstream: socketEvent(fd, events: events)
+        case .udpListener: udpDatagrams(listener: fd)
+        case .udpFlow: udpReplies(flow: fd)
         case .free: break
         }
     }
@@ -105,6 +115,8 @@ struct EpollWorker {
             switch slots[Int(fd)].role {
             case .listener: acceptConnections(listener: fd)
             case .client, .upstream: if slots[Int(fd)].readable { pump(from: fd) }
+            case .udpListener: udpDatagrams(listener: fd)
+            case .udpFlow: udpReplies(flow: fd)
             case .free: break
             }
         }
@@ -119,7 +131,7 @@ struct EpollWorker {
             switch entry.kind {
             case .connect: connectDeadline(entry.fd)
             case .probe: probeWindowEnded(entry.fd)
-            case .idle: idleDeadline(entry.fd)
+            case .idle: if slots[Int(entry.fd)].role == .udpFlow { udpFlowDeadline(entry.fd) } else { idleDeadline(entry.fd) }
             case .acceptRetry: if slots[Int(entry.fd)].role == .listener { acceptConnections(listener: entry.fd) }
             }
         }
@@ -146,20 +158,21 @@ struct EpollWorker {
 
     private mutating func handle(_ command: EpollLoop.Command) {
         switch command {
-        case .addListener(let id, let fd, let routeSlot):
+        case .addListener(let id, let fd, let routeSlot, let transport):
             ensureSlot(fd)
             slots[Int(fd)].reset()
-            slots[Int(fd)].role = .listener
+            slots[Int(fd)].role = transport == .udp ? .udpListener : .listener
             slots[Int(fd)].listener = listeners.count
-            listeners.append(Listener(id: id, fd: fd, slot: routeSlot))
+            listeners.append(Listener(id: id, fd: fd, slot: routeSlot, transport: transport))
             let failure = register(fd, edgeTriggered: CInterlinkEpollIn)
             if failure != 0 {
                 logger.error("cannot watch a listener", metadata: ["error": "\(errnoText(failure))"])
             }
-            acceptConnections(listener: fd)
+            if transport == .udp { udpDatagrams(listener: fd) } else { acceptConnections(listener: fd) }
         case .removeListener(let id, let done):
             for (index, listener) in listeners.enumerated() where listener?.id == id {
                 if let fd = listener?.fd {
+                    closeFlows(of: fd)
                     close(fd)
                     slots[Int(fd)].reset()
                 }
@@ -168,6 +181,7 @@ struct EpollWorker {
             done()
         case .stop(let done):
             for case let listener? in listeners {
+                closeFlows(of: listener.fd)
                 close(listener.fd)
                 slots[Int(listener.fd)].reset()
             }

@@ -16,6 +16,10 @@ import InterlinkCore
 struct SocketSlot {
     enum Role: UInt8 {
         case free, listener, client, upstream
+        /// A UDP frontend socket: datagrams from clients, replies sent back from it.
+        case udpListener
+        /// One UDP flow's socket, connected to its backend; `peer` is the frontend socket.
+        case udpFlow
     }
 
     var generation: UInt32 = 0
@@ -58,6 +62,10 @@ struct SocketSlot {
 
     // Listener only: its index in the loop's listeners.
     var listener = -1
+
+    // UDP flow only: the client it answers, and bytes from the client not yet counted.
+    var flowClient: FlowKey?
+    var unreportedFromClient = 0
 
     var hasPending: Bool { pending != nil }
 

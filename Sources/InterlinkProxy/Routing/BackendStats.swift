@@ -40,6 +40,13 @@ public final class BackendStats: Sendable {
         tally?.connectionOpened(after: connectTime)
     }
 
+    /// A UDP flow started: counted as a connection, with no connect time to report.
+    func flowOpened() {
+        activeCounter.wrappingIncrement(ordering: .relaxed)
+        totalCounter.wrappingIncrement(ordering: .relaxed)
+        tally?.flowOpened()
+    }
+
     func connectionClosed() {
         activeCounter.wrappingDecrement(ordering: .relaxed)
     }

@@ -19,6 +19,10 @@ public final class ConnectionTally: Sendable {
     /// Connections opened since the agent started.
     public var total: Int { opened.load(ordering: .relaxed) }
 
+    func flowOpened() {
+        opened.wrappingIncrement(ordering: .relaxed)
+    }
+
     func connectionOpened(after connectTime: Duration) {
         opened.wrappingIncrement(ordering: .relaxed)
         connectObserver?(connectTime)

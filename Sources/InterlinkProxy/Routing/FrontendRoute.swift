@@ -8,7 +8,9 @@ import NIOConcurrencyHelpers
 /// publishing a new route never touches connections already made.
 public final class FrontendRoute: Sendable {
     public let service: ServiceName
-    public let frontend: SocketEndpoint
+    public let frontend: Frontend
+    /// UDP: how long a flow stays pinned to its backend with no datagram either way.
+    public let udpFlowTimeout: Duration
     /// Eligible backends, in Maglev order (sorted by address).
     public let backends: [RouteBackend]
     /// Where retries go once every eligible backend has failed for this connection: the
@@ -26,9 +28,11 @@ public final class FrontendRoute: Sendable {
     private let pickCounter = ManagedAtomic<UInt64>(UInt64.random(in: 0...UInt64.max))
 
     public init(
-        service: ServiceName, frontend: SocketEndpoint, backends: [RouteBackend], fallback: [RouteBackend] = [],
-        algorithm: LoadBalancingAlgorithm, affinity: ClientAffinityStore?, weights: [SocketEndpoint: Double] = [:]
+        service: ServiceName, frontend: Frontend, backends: [RouteBackend], fallback: [RouteBackend] = [],
+        algorithm: LoadBalancingAlgorithm, affinity: ClientAffinityStore?, weights: [SocketEndpoint: Double] = [:],
+        udpFlowTimeout: Duration = ServiceSpec.defaultUDPFlowTimeout
     ) {
+        self.udpFlowTimeout = udpFlowTimeout
         var seen: Set<SocketEndpoint> = []
         let sorted = backends.sorted { $0.endpoint < $1.endpoint }.filter { seen.insert($0.endpoint).inserted }
         let shares = sorted.map { max(0, weights[$0.endpoint] ?? 1) }
