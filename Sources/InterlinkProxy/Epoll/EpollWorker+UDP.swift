@@ -60,6 +60,7 @@ extension EpollWorker {
     /// A new flow for `key`: a socket connected to the backend the route picks; -1 when there
     /// is no backend or no room (the datagram is dropped, as a full UDP path would).
     private mutating func openFlow(_ key: FlowKey, listener: Int32, route: FrontendRoute) -> Int32 {
+        if udpFlows.count >= maxFlows { evictIdleFlows() }
         guard udpFlows.count < maxFlows else {
             logRateLimited("too many UDP flows; dropping datagrams of new ones", ["limit": "\(maxFlows)"])
             return -1
@@ -155,6 +156,18 @@ extension EpollWorker {
         slots[Int(fd)].backend?.stats.connectionClosed()
         close(fd)
         slots[Int(fd)].reset()
+    }
+
+    /// The flow table is full: ends early the flows idle for half their timeout or more (as
+    /// conntrack drops old entries first), at most once per 50 ms so that a flood of new
+    /// clients costs one pass over the table, not one per datagram.
+    mutating func evictIdleFlows() {
+        guard now &- lastEviction >= 50_000_000 else { return }
+        lastEviction = now
+        for fd in udpFlows.values {
+            let timeout = slots[Int(fd)].route?.udpFlowTimeout.nanoseconds ?? 0
+            if now &- slots[Int(fd)].lastActive >= timeout / 2 { closeFlow(fd) }
+        }
     }
 
     /// Closes every flow answered through the frontend socket `listener`.

@@ -48,6 +48,7 @@ struct EpollWorker {
     var udpFlows: [FlowKey: Int32] = [:]
     /// At most this many UDP flows at once on this loop (each holds a descriptor).
     let maxFlows: Int
+    var lastEviction: UInt64 = 0
     let logLimiter = LogLimiter()
     var limitLogged = false
     var acceptErrorLogged: UInt64 = 0
