@@ -26,7 +26,7 @@ public final class ProxyServer: ProxyDataPlane {
         self.group = group
         self.settings = settings
         self.logger = logger
-        self.dialer = BackendDialer(settings: settings, reportFailure: reportFailure, logger: logger)
+        self.dialer = BackendDialer(group: group, settings: settings, reportFailure: reportFailure, logger: logger)
     }
 
     /// Client connections open now.
@@ -98,7 +98,6 @@ public final class ProxyServer: ProxyDataPlane {
     private func bind(_ frontend: Frontend, slot: RouteSlot) async throws -> Channel {
         guard frontend.transport == .tcp else { throw ProxyError.needsEpoll }
         let dialer = self.dialer
-        let idle = TimeAmount(settings.idleTimeout)
         let open = openCounter
         let (limit, logger) = (settings.maxConnections, logger.with(frontend: frontend))
         return try await ServerBootstrap(group: group)
@@ -109,12 +108,12 @@ public final class ProxyServer: ProxyDataPlane {
                     try channel.pipeline.syncOperations.addHandler(AcceptGate(open: open, limit: limit, logger: logger))
                 }
             }
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 open.wrappingIncrement(ordering: .relaxed)
                 channel.closeFuture.whenComplete { _ in open.wrappingDecrement(ordering: .relaxed) }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
+                    // Set here, not as a child option: no future chain per connection.
+                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                     try channel.pipeline.syncOperations.addHandler(ConnectionStarter(slot: slot, dialer: dialer))
                 }
             }

@@ -10,10 +10,24 @@ public typealias PassiveFailureReporter = @Sendable (_ service: ServiceName, _ b
 /// then glues the two channels together.
 ///
 /// Threading: everything runs on the client channel's event loop.
-struct BackendDialer {
+struct BackendDialer: Sendable {
     let settings: ProxySettings
     let reportFailure: PassiveFailureReporter
     let logger: Logger
+    /// Per event loop: its idle sweep and bootstrap.
+    private let shares: [ObjectIdentifier: LoopShare]
+
+    init(group: EventLoopGroup, settings: ProxySettings, reportFailure: @escaping PassiveFailureReporter, logger: Logger) {
+        self.settings = settings
+        self.reportFailure = reportFailure
+        self.logger = logger
+        self.shares = LoopShare.make(for: group, settings: settings)
+    }
+
+    /// The idle sweep of `loop`, for the connections glued on it; call on that loop.
+    func sweep(of loop: EventLoop) -> IdleSweep? {
+        shares[ObjectIdentifier(loop)]?.sweep
+    }
 
     /// Dials backends until one answers; calls `connected` with it, or closes the client.
     /// `connected` also gets a way to give up on that backend and dial the next, for a
@@ -45,9 +59,10 @@ struct BackendDialer {
             connect(client: client, route: route, clientEndpoint: clientEndpoint, tried: tried + [backend], connected: connected)
         }
         let started = NIODeadline.now()
-        ClientBootstrap(group: client.eventLoop)
+        let bootstrap = shares[ObjectIdentifier(client.eventLoop)]?.bootstrap ?? ClientBootstrap(group: client.eventLoop)
             .connectTimeout(TimeAmount(settings.connectTimeout))
             .channelOption(.allowRemoteHalfClosure, value: true)
+        bootstrap
             .connect(to: backend.socketAddress)
             .assumeIsolated()
             .whenComplete { result in

@@ -79,7 +79,7 @@ final class ConnectionStarter: RemovableChannelHandler {
     }
 
     private func glue(context: ChannelHandlerContext, upstream: Channel, backend: RouteBackend) {
-        let (clientSide, upstreamSide) = GlueHandler.matchedPair(counting: backend.stats)
+        let (clientSide, upstreamSide) = GlueHandler.matchedPair(counting: backend.stats, sweep: dialer.sweep(of: context.eventLoop))
         do {
             try upstream.pipeline.syncOperations.addHandler(upstreamSide)
             try context.pipeline.syncOperations.addHandler(clientSide, position: .after(self))

@@ -16,19 +16,41 @@ final class GlueHandler {
     private let stats: BackendStats?
     private let readsFromClient: Bool
     private var unreportedBytes = 0
+    /// The connection's idle clock, shared with the partner; the client side is the one the
+    /// loop's `IdleSweep` follows.
+    private var activity: IdleSweep.Activity?
+    private let sweep: IdleSweep?
 
-    init(stats: BackendStats?, readsFromClient: Bool) {
+    init(stats: BackendStats?, readsFromClient: Bool, sweep: IdleSweep?) {
         self.stats = stats
         self.readsFromClient = readsFromClient
+        self.sweep = sweep
     }
 
-    /// The client-side half first, then the backend-side half.
-    static func matchedPair(counting stats: BackendStats? = nil) -> (GlueHandler, GlueHandler) {
-        let first = GlueHandler(stats: stats, readsFromClient: true)
-        let second = GlueHandler(stats: stats, readsFromClient: false)
+    /// The client-side half first, then the backend-side half; `sweep` closes the pair when
+    /// idle.
+    static func matchedPair(counting stats: BackendStats? = nil, sweep: IdleSweep? = nil) -> (GlueHandler, GlueHandler) {
+        let first = GlueHandler(stats: stats, readsFromClient: true, sweep: sweep)
+        let second = GlueHandler(stats: stats, readsFromClient: false, sweep: sweep)
         first.partner = second
         second.partner = first
+        if let sweep {
+            let activity = sweep.add(first)
+            first.activity = activity
+            second.activity = activity
+        }
         return (first, second)
+    }
+
+    /// Idle both ways for the timeout: close (the partner follows).
+    func closeIdle() {
+        context?.close(promise: nil)
+    }
+
+    /// The client side leaves the sweep (once) when its channel or the handler goes.
+    private func stopFollowing() {
+        if readsFromClient, let sweep, let activity { sweep.remove(activity) }
+        activity = nil
     }
 }
 
@@ -81,9 +103,11 @@ extension GlueHandler: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         self.partner = nil
+        stopFollowing()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let activity, let sweep { activity.round = sweep.round }
         unreportedBytes += unwrapInboundIn(data).readableBytes
         partner?.partnerWrite(data)
     }
@@ -100,6 +124,7 @@ extension GlueHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        stopFollowing()
         reportBytes()
         partner?.partnerClosed()
         context.fireChannelInactive()
@@ -108,8 +133,6 @@ extension GlueHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed {
             partner?.partnerInputClosed()
-        } else if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
