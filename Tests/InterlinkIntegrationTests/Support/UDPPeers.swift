@@ -68,13 +68,19 @@ final class UDPTestClient: Sendable {
 
     /// Sends `text` to `endpoint` and waits for one reply: who sent it (the frontend, for a
     /// proxied one) and what it says; nil if none came within `timeout`.
+    /// A late answer to an earlier datagram (a slow backend on a loaded machine) is skipped:
+    /// only one that ends with `:text` counts.
     func ask(_ text: String, to endpoint: SocketEndpoint, timeout: Duration = .seconds(2)) async throws -> (from: SocketEndpoint?, text: String)? {
         replies.withLockedValue { $0.removeAll() }
         let address = try SocketAddress(ipAddress: endpoint.ip.description, port: Int(endpoint.port))
         try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(string: text)))
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let reply = replies.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }) { return reply }
+            let reply = replies.withLockedValue { replies -> (from: SocketEndpoint?, text: String)? in
+                guard let index = replies.firstIndex(where: { $0.text == text || $0.text.hasSuffix(":\(text)") }) else { return nil }
+                return replies.remove(at: index)
+            }
+            if let reply { return reply }
             try await Task.sleep(for: .milliseconds(5))
         }
         return nil
