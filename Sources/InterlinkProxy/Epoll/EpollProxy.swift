@@ -108,6 +108,14 @@ public final class EpollProxy: ProxyDataPlane {
         }
     }
 
+    /// An agent that never ran (its set-up failed after the data plane started) still ends its
+    /// threads: they hold nothing but their loop.
+    deinit {
+        if !stopped.load(ordering: .relaxed) {
+            for loop in loops { loop.send(.stop(done: {})) }
+        }
+    }
+
     private func start(_ frontend: Frontend, slot: RouteSlot, sockets: [Int32]) {
         let id = nextID.wrappingIncrementThenLoad(ordering: .relaxed)
         listeners.withLockedValue { $0[frontend] = Listener(id: id, slot: slot) }
