@@ -60,7 +60,7 @@ struct DataPlaneLoadTests {
         }
         #expect(last > 0 && last < 48 << 20, "the backend stalled after \(last) bytes (socket buffers and one proxy chunk), not the whole \(total)")
         channel.read()
-        try await channel.setOption(.autoRead, value: true)
+        try await channel.setOption(.autoRead, value: true).get()
         let exchange = try await received.get()
         #expect(exchange.hash == backend.expectedHash, "the client received all \(total) bytes intact: got \(exchange.hash.count)")
         try await agent.stop()
