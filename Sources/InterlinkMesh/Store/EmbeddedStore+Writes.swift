@@ -263,9 +263,15 @@ extension EmbeddedStore {
             }
             if sinceCompaction >= compactionInterval {
                 sinceCompaction = .zero
-                let target = max(revision - retainedRevisions, (try? revisionKeeping(historyBytes: retainedHistoryBytes)) ?? 0)
-                if target > compactRevision { try? compact(revision: target) }
+                compactHistory(retainedRevisions: retainedRevisions, retainedHistoryBytes: retainedHistoryBytes)
             }
         }
+    }
+
+    /// One auto-compaction step of `run`: compacts to the last `retainedRevisions` revisions,
+    /// or further if the values kept in history would pass `retainedHistoryBytes`.
+    public func compactHistory(retainedRevisions: Int64, retainedHistoryBytes: Int) {
+        let target = max(revision - retainedRevisions, (try? revisionKeeping(historyBytes: retainedHistoryBytes)) ?? 0)
+        if target > compactRevision { try? compact(revision: target) }
     }
 }
