@@ -131,7 +131,7 @@ struct UDPServiceTests {
         var lost = 0
         for (index, client) in clients.enumerated() {
             // The datagram that meets the closed port is lost (UDP); the flow moves for the next.
-            var answer = try await client.backend(answering: "after", via: setup.frontend, timeout: .seconds(1))
+            var answer = try await client.backend(answering: "after", via: setup.frontend, timeout: .seconds(2))
             if answer == nil {
                 lost += 1
                 answer = try await client.backend(answering: "retry", via: setup.frontend)
@@ -174,7 +174,7 @@ struct UDPServiceTests {
         await checked?.stop()
         checked = nil
         var answers: [String?] = []
-        for index in 0..<6 { answers.append(try await client.backend(answering: "f\(index)", via: setup.frontend, timeout: .seconds(1))) }
+        for index in 0..<6 { answers.append(try await client.backend(answering: "f\(index)", via: setup.frontend, timeout: .seconds(2))) }
         #expect(answers.compactMap { $0 }.allSatisfy { $0 == "west" } && answers.filter { $0 == nil }.count <= 2, "\(answers)")
         #expect(answers.last == "west")
 

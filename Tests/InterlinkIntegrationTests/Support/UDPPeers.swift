@@ -70,7 +70,7 @@ final class UDPTestClient: Sendable {
     /// proxied one) and what it says; nil if none came within `timeout`.
     /// A late answer to an earlier datagram (a slow backend on a loaded machine) is skipped:
     /// only one that ends with `:text` counts.
-    func ask(_ text: String, to endpoint: SocketEndpoint, timeout: Duration = .seconds(2)) async throws -> (from: SocketEndpoint?, text: String)? {
+    func ask(_ text: String, to endpoint: SocketEndpoint, timeout: Duration = .seconds(10)) async throws -> (from: SocketEndpoint?, text: String)? {
         replies.withLockedValue { $0.removeAll() }
         let address = try SocketAddress(ipAddress: endpoint.ip.description, port: Int(endpoint.port))
         try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(string: text)))
@@ -87,7 +87,7 @@ final class UDPTestClient: Sendable {
     }
 
     /// The name of the backend that answered (`NAME:` prefix), or nil.
-    func backend(answering text: String, via endpoint: SocketEndpoint, timeout: Duration = .seconds(2)) async throws -> String? {
+    func backend(answering text: String, via endpoint: SocketEndpoint, timeout: Duration = .seconds(10)) async throws -> String? {
         guard let reply = try await ask(text, to: endpoint, timeout: timeout), reply.text.hasSuffix(":\(text)") else { return nil }
         return String(reply.text.dropLast(text.count + 1))
     }
