@@ -13,10 +13,10 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct RoutingPolicyEndToEndTests {
     static let fast = ["interlink.io/health-check-interval": "200ms", "service.cilium.io/global": "true"]
-    /// East: local first, then west, then north; back only after 3 s of stable health, then
+    /// East: local first, then west, then north; back only after 5 s of stable health (room for the test to see the hold), then
     /// over a 6 s ramp.
     static let ordered = fast.merging([
-        "service.cilium.io/affinity": "local", "interlink.io/cluster-order": "west,north", "interlink.io/failback-delay": "3s",
+        "service.cilium.io/affinity": "local", "interlink.io/cluster-order": "west,north", "interlink.io/failback-delay": "5s",
         "interlink.io/failback-ramp": "6s",
     ]) { $1 }
     /// East: two of four healthy is the least it serves with; below full health it spills.
