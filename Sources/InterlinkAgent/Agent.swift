@@ -23,7 +23,7 @@ public final class Agent: Sendable {
     public let settings: AgentSettings
     public let writer: RoutingWriter
     public let routes: RouteReconciler
-    public let proxy: any ProxyDataPlane & RouteTarget
+    public let proxy: any ProxyDataPlane
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let passiveFailures: AsyncStream<PassiveFailure>
@@ -62,7 +62,7 @@ public final class Agent: Sendable {
         let reportFailure: PassiveFailureReporter = { service, backend, _, reason in
             continuation.yield(PassiveFailure(service: service, backend: backend, reason: reason))
         }
-        let proxy: any ProxyDataPlane & RouteTarget
+        let proxy: any ProxyDataPlane
         switch settings.dataPlane {
         case .nio:
             proxy = ProxyServer(group: group, settings: settings.proxy, logger: logger, reportFailure: reportFailure)

@@ -13,7 +13,7 @@ import NIOPosix
 public func networkErrorText(_ error: Error) -> String {
     switch error {
     case let io as IOError:
-        return "\(String(cString: strerror(io.errnoCode))) (errno \(io.errnoCode))"
+        return errnoText(io.errnoCode)
     case let connection as NIOConnectionError:
         guard let last = connection.connectionErrors.last else { return "\(connection)" }
         return networkErrorText(last.error)
@@ -24,13 +24,23 @@ public func networkErrorText(_ error: Error) -> String {
     }
 }
 
+/// `strerror` text with the number: `Connection refused (errno 111)`.
+func errnoText(_ code: Int32) -> String {
+    "\(String(cString: strerror(code))) (errno \(code))"
+}
+
+/// Whether an errno says this process or host ran out of a resource (see below).
+func isLocalExhaustion(errno code: Int32) -> Bool {
+    code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM
+}
+
 /// Whether `error` says this process or host ran out of a resource (descriptors, buffers,
 /// memory) rather than that the peer failed: such a failure says nothing about the backend,
 /// so it must not mark it down.
 public func isLocalExhaustion(_ error: Error) -> Bool {
     switch error {
     case let io as IOError:
-        return [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(io.errnoCode)
+        return isLocalExhaustion(errno: io.errnoCode)
     case let connection as NIOConnectionError:
         return connection.connectionErrors.contains { isLocalExhaustion($0.error) }
     default:

@@ -1,16 +1,9 @@
 import InterlinkCore
 
-/// A data plane as the agent drives it: listeners that take routes, a connection count, and a
-/// drain. `EpollProxy` (Linux, the default) and `ProxyServer` (SwiftNIO) are the two.
-public protocol ProxyDataPlane: AnyObject, Sendable {
-    /// Binds the frontends not listening yet, each with no backend until `publish` gives it
-    /// one. If any cannot be bound, closes those bound here and throws, naming each failure.
-    func listen(_ frontends: [Frontend: ServiceName]) async throws
-    /// Makes the listeners exactly these routes' frontends: publishes each route, closes the
-    /// listeners of other frontends (their open connections go on), binds missing ones.
-    func apply(_ routes: [FrontendRoute]) async throws
-    /// Publishes routes to frontends already listening; the next connection uses them.
-    func publish(_ routes: [FrontendRoute])
+/// A data plane as the agent drives it: listeners that take routes (`RouteTarget`), a
+/// connection count, and a drain. `EpollProxy` (Linux, the default) and `ProxyServer`
+/// (SwiftNIO) are the two.
+public protocol ProxyDataPlane: AnyObject, RouteTarget {
     /// Client connections open now.
     var openConnections: Int { get }
     /// Closes every listener: no new connection is accepted; open ones go on.

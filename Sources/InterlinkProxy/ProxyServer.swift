@@ -159,7 +159,6 @@ extension Logger {
 
 extension TimeAmount {
     init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self = .nanoseconds(Int64(clamping: duration.nanoseconds))
     }
 }

@@ -14,3 +14,13 @@ public struct ProxySettings: Sendable {
 
     public init() {}
 }
+
+extension Duration {
+    /// Whole nanoseconds, at least 1 and at most about 292 years.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return 1 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? UInt64.max / 2 : max(1, whole + UInt64(attoseconds / 1_000_000_000))
+    }
+}

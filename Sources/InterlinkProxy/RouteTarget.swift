@@ -1,8 +1,7 @@
 import InterlinkCore
-import InterlinkProxy
 
 /// What the route reconciler drives: the data plane, seen as listeners that take routes.
-/// `ProxyServer` is the real one; component tests use one that records what it was given.
+/// Every `ProxyDataPlane` is one; component tests use one that records what it was given.
 public protocol RouteTarget: Sendable {
     /// Binds the frontends that are not listening yet, with no backend until their routes are
     /// published. Throws, naming each frontend that cannot be bound, and then leaves none of
@@ -14,8 +13,3 @@ public protocol RouteTarget: Sendable {
     /// Publishes routes to frontends already listening; the next connection uses them.
     func publish(_ routes: [FrontendRoute])
 }
-
-extension ProxyServer: RouteTarget {}
-#if os(Linux)
-extension EpollProxy: RouteTarget {}
-#endif

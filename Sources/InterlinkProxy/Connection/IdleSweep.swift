@@ -29,10 +29,10 @@ final class IdleSweep: @unchecked Sendable {
 
     init(loop: EventLoop, idleTimeout: Duration) {
         self.loop = loop
-        let nanoseconds = max(Int64(idleTimeout.components.seconds) * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000, 1_000_000)
+        let nanoseconds = max(idleTimeout.nanoseconds, 1_000_000)
         let period = min(nanoseconds / 4, 1_000_000_000)
-        self.period = .nanoseconds(period)
-        self.rounds = Int((nanoseconds + period - 1) / period)
+        self.period = .nanoseconds(Int64(period))
+        self.rounds = Int(clamping: (nanoseconds + period - 1) / period)
     }
 
     /// Follows a new connection (its client-side glue closes it when idle).

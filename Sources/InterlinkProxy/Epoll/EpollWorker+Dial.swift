@@ -183,22 +183,32 @@ extension EpollWorker {
             ])
             return closeConnection(client)
         }
-        let text = errnoText(code)
-        let endpoint = slots[Int(client)].backend?.endpoint.description ?? "-"
-        giveUp(upstream, failure: ("connect to \(endpoint) failed: \(text)", text, "backend dial failed; trying another"))
+        giveUp(upstream, failure: .dial(errnoText(code)))
+    }
+
+    /// Why an upstream was given up: a failure of its backend, as passive health sees it.
+    enum UpstreamFailure {
+        /// The connect failed or timed out.
+        case dial(String)
+        /// Reset before any byte went either way.
+        case reset(String)
     }
 
     /// Gives up on the upstream for this connection (counting and reporting its failure, if
     /// any) and dials the next backend with the client's held bytes.
-    mutating func giveUp(_ upstream: Int32, failure: (reason: String, error: String, message: Logger.Message)?) {
+    mutating func giveUp(_ upstream: Int32, failure: UpstreamFailure?) {
         let client = slots[Int(upstream)].peer
         guard let backend = slots[Int(client)].backend, let route = slots[Int(client)].route else { return closeConnection(client) }
         if let failure {
+            let (error, reason, message): (String, String, Logger.Message) = switch failure {
+            case .dial(let error): (error, "connect to \(backend.endpoint) failed: \(error)", "backend dial failed; trying another")
+            case .reset(let error): (error, "connection to \(backend.endpoint) reset before any byte: \(error)", "backend reset a new connection; trying another")
+            }
             backend.stats.dialFailed()
-            logger.warning(failure.message, metadata: [
-                "service": "\(route.service)", "backend": "\(backend.endpoint)", "cluster": "\(backend.cluster)", "error": "\(failure.error)",
+            logger.warning(message, metadata: [
+                "service": "\(route.service)", "backend": "\(backend.endpoint)", "cluster": "\(backend.cluster)", "error": "\(error)",
             ])
-            context.reportFailure(route.service, backend.endpoint, backend.cluster, failure.reason)
+            context.reportFailure(route.service, backend.endpoint, backend.cluster, reason)
         }
         let held = slots[Int(upstream)].pending.map { ($0, slots[Int(upstream)].pendingStart, slots[Int(upstream)].pendingEnd) }
         slots[Int(upstream)].pending = nil
@@ -215,10 +225,7 @@ extension EpollWorker {
         guard now >= slots[Int(upstream)].deadline else {
             return schedule(.connect, fd: upstream, at: slots[Int(upstream)].deadline)
         }
-        let client = slots[Int(upstream)].peer
-        let endpoint = slots[Int(client)].backend?.endpoint.description ?? "-"
-        let text = "connect timed out after \(context.connectTimeout / 1_000_000) ms"
-        giveUp(upstream, failure: ("connect to \(endpoint) failed: \(text)", text, "backend dial failed; trying another"))
+        giveUp(upstream, failure: .dial("connect timed out after \(context.connectTimeout / 1_000_000) ms"))
     }
 
     /// Nobody used the new backend connection within the window: it is confirmed.

@@ -176,10 +176,7 @@ extension EpollWorker {
     /// A read failed (a reset, usually).
     mutating func socketFailed(_ fd: Int32, code: Int32) {
         if slots[Int(fd)].role == .upstream, slots[Int(fd)].probing {
-            let client = slots[Int(fd)].peer
-            let endpoint = slots[Int(client)].backend?.endpoint.description ?? "-"
-            let text = errnoText(code)
-            return giveUp(fd, failure: ("connection to \(endpoint) reset before any byte: \(text)", text, "backend reset a new connection; trying another"))
+            return giveUp(fd, failure: .reset(errnoText(code)))
         }
         closeConnection(fd)
     }

@@ -57,15 +57,4 @@ extension SocketEndpoint {
     }
 }
 
-/// `strerror` text with the number, as `networkErrorText` writes NIO's errors:
-/// `Connection refused (errno 111)`.
-func errnoText(_ code: Int32) -> String {
-    "\(String(cString: strerror(code))) (errno \(code))"
-}
-
-/// Whether an errno says this process or host ran out of a resource rather than that the
-/// peer failed (see `isLocalExhaustion`).
-func isLocalExhaustion(errno code: Int32) -> Bool {
-    code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM
-}
 #endif
