@@ -20,6 +20,8 @@ struct EpollWorker {
     static let acceptsPerTurn = 64
     /// How soon a listener is tried again when the connection limit or a resource stopped it.
     static let acceptRetry: UInt64 = 20_000_000
+    /// The longest epoll_wait, in milliseconds.
+    static let commandCheck: Int32 = 100
     /// Bytes counted on a connection before they are added to the backend's shared counters.
     static let reportEvery = 1 << 20
 
@@ -72,8 +74,14 @@ struct EpollWorker {
             for chunk in chunks { chunk.deallocate() }
         }
         while running {
-            let timeout = deferred.isEmpty ? wheel.millisecondsToNext(now: now) : 0
+            // Never asleep for more than `commandCheck`: a command whose wake-up was missed
+            // still runs within that, and an idle loop wakes ten times a second for it.
+            let next = wheel.millisecondsToNext(now: now)
+            let timeout = deferred.isEmpty ? (next < 0 ? Self.commandCheck : min(next, Self.commandCheck)) : 0
             let count = epoll_wait(loop.epoll, events, Int32(Self.eventCapacity), timeout)
+            if count == 0 {
+                for command in loop.takeCommands() { handle(command) }
+            }
             now = monotonicNow()
             if count < 0 {
                 guard errno == EINTR else {
