@@ -39,48 +39,54 @@ public final class EpollProxy: ProxyDataPlane {
 
     public var openConnections: Int { context.open.load(ordering: .relaxed) }
 
+    // Binding happens under the listeners' lock (bind(2) and listen(2) do not wait), so that
+    // a concurrent `listen` or `apply` sees the frontend taken: it cannot bind a second
+    // SO_REUSEPORT group beside the first (the kernel would split new connections between
+    // them, and one group would keep a route nobody updates).
+
     public func listen(_ frontends: [Frontend: ServiceName]) async throws {
-        let missing = listeners.withLockedValue { current in frontends.filter { current[$0.key] == nil } }
-        var bound: [(Frontend, ServiceName, [Int32])] = []
-        var failures: [String] = []
-        for (frontend, service) in missing.sorted(by: { $0.key < $1.key }) {
-            do {
-                bound.append((frontend, service, try bindGroup(frontend)))
-            } catch {
-                failures.append("cannot listen on \(frontend) for Service \(service): \(error)")
+        let failures = listeners.withLockedValue { current -> [String] in
+            var bound: [(Frontend, ServiceName, [Int32])] = []
+            var failures: [String] = []
+            for (frontend, service) in frontends.sorted(by: { $0.key < $1.key }) where current[frontend] == nil {
+                do {
+                    bound.append((frontend, service, try bindGroup(frontend)))
+                } catch {
+                    failures.append("cannot listen on \(frontend) for Service \(service): \(error)")
+                }
             }
+            guard failures.isEmpty else {
+                for (_, _, sockets) in bound { sockets.forEach { close($0) } }
+                return failures
+            }
+            for (frontend, service, sockets) in bound {
+                let route = FrontendRoute(service: service, frontend: frontend, backends: [], algorithm: .random, affinity: nil)
+                start(frontend, slot: RouteSlot(route), sockets: sockets, in: &current)
+            }
+            return []
         }
-        guard failures.isEmpty else {
-            for (_, _, sockets) in bound { sockets.forEach { close($0) } }
-            throw ProxyError.bindFailed(failures)
-        }
-        for (frontend, service, sockets) in bound {
-            let route = FrontendRoute(service: service, frontend: frontend, backends: [], algorithm: .random, affinity: nil)
-            start(frontend, slot: RouteSlot(route), sockets: sockets)
-            logger.info("listening", metadata: ["service": "\(service)", "frontend": "\(frontend)"])
-        }
+        if !failures.isEmpty { throw ProxyError.bindFailed(failures) }
     }
 
     public func apply(_ routes: [FrontendRoute]) async throws {
         let wanted = Dictionary(routes.map { ($0.frontend, $0) }, uniquingKeysWith: { first, _ in first })
-        let (gone, toBind) = listeners.withLockedValue { current -> ([Listener], [FrontendRoute]) in
-            var toBind: [FrontendRoute] = []
-            for (frontend, route) in wanted {
-                if let listener = current[frontend] { listener.slot.publish(route) } else { toBind.append(route) }
-            }
+        let (gone, failures) = listeners.withLockedValue { current -> ([Listener], [String]) in
             let gone = current.keys.filter { wanted[$0] == nil }.compactMap { current.removeValue(forKey: $0) }
-            return (gone, toBind)
+            var failures: [String] = []
+            for (frontend, route) in wanted.sorted(by: { $0.key < $1.key }) {
+                if let listener = current[frontend] {
+                    listener.slot.publish(route)
+                    continue
+                }
+                do {
+                    start(frontend, slot: RouteSlot(route), sockets: try bindGroup(frontend), in: &current)
+                } catch {
+                    failures.append("cannot listen on \(frontend) for Service \(route.service): \(error)")
+                }
+            }
+            return (gone, failures)
         }
         for listener in gone { await closeListener(listener.id) }
-        var failures: [String] = []
-        for route in toBind.sorted(by: { $0.frontend < $1.frontend }) {
-            do {
-                start(route.frontend, slot: RouteSlot(route), sockets: try bindGroup(route.frontend))
-                logger.info("listening", metadata: ["service": "\(route.service)", "frontend": "\(route.frontend)"])
-            } catch {
-                failures.append("cannot listen on \(route.frontend) for Service \(route.service): \(error)")
-            }
-        }
         if !failures.isEmpty { throw ProxyError.bindFailed(failures) }
     }
 
@@ -116,10 +122,13 @@ public final class EpollProxy: ProxyDataPlane {
         }
     }
 
-    private func start(_ frontend: Frontend, slot: RouteSlot, sockets: [Int32]) {
+    /// Records a bound frontend (the caller holds the listeners' lock) and hands each loop its
+    /// socket.
+    private func start(_ frontend: Frontend, slot: RouteSlot, sockets: [Int32], in current: inout [Frontend: Listener]) {
         let id = nextID.wrappingIncrementThenLoad(ordering: .relaxed)
-        listeners.withLockedValue { $0[frontend] = Listener(id: id, slot: slot) }
+        current[frontend] = Listener(id: id, slot: slot)
         for (loop, fd) in zip(loops, sockets) { loop.send(.addListener(id: id, fd: fd, slot: slot, transport: frontend.transport)) }
+        logger.info("listening", metadata: ["service": "\(slot.route.service)", "frontend": "\(frontend)"])
     }
 
     /// Closes the listener's socket on every loop, and returns once they all have.
