@@ -38,8 +38,14 @@ public struct ManifestFile: Codable, Hashable, Sendable {
 
 public struct ApplyRequest: Codable, Sendable {
     public var files: [ManifestFile]
+    /// Refuse objects that would be skipped (`interlink apply --strict`); the agent's own
+    /// `--strict` refuses them anyway.
+    public var strict: Bool?
 
-    public init(files: [ManifestFile]) { self.files = files }
+    public init(files: [ManifestFile], strict: Bool? = nil) {
+        self.files = files
+        self.strict = strict
+    }
 }
 
 /// What `POST /v1/manifests` did to each service: `created` or `configured`.
@@ -55,8 +61,13 @@ public struct AppliedService: Codable, Hashable, Sendable {
 
 public struct ApplyAnswer: Codable, Sendable {
     public var applied: [AppliedService]
+    /// What was read and left out, and notes, one line each (`interlink validate` prints the same).
+    public var report: [String]?
 
-    public init(applied: [AppliedService]) { self.applied = applied }
+    public init(applied: [AppliedService], report: [String]? = nil) {
+        self.applied = applied
+        self.report = report
+    }
 }
 
 /// `POST /v1/clusters`: connect to a remote cluster's store.

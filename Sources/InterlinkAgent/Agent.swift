@@ -49,7 +49,8 @@ public final class Agent: Sendable {
             "limit": "\(budget.limit)", "proxy-connections": "\(settings.proxy.maxConnections)",
             "api-connections": "\(settings.apiLimits.maxConnections)", "mesh-connections": "\(settings.meshLimits.maxConnections)",
         ])
-        let manifests = try ManifestLoader.load(path: settings.manifestsPath)
+        let manifests = try ManifestLoader.load(path: settings.manifestsPath, options: settings.manifestOptions)
+        for line in manifests.readingReport() { logger.notice("manifests: \(line)") }
         if let directory = settings.clustermeshConfig, !FileManager.default.fileExists(atPath: directory) {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
@@ -139,7 +140,9 @@ public final class Agent: Sendable {
                 }))
         }
         self.ownEtcd = ownEtcd
-        let live = LiveChanges(writer: writer, routes: routes, store: ownStore, cluster: settings.clusterName, manifests: manifests, logger: logger)
+        let live = LiveChanges(
+            writer: writer, routes: routes, store: ownStore, cluster: settings.clusterName, manifests: manifests, options: settings.manifestOptions,
+            logger: logger)
         services.append(LiveRestore(live: live))
         let traffic = TrafficHistory(routes: routes)
         services.append(traffic)

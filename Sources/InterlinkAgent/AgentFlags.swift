@@ -8,6 +8,8 @@ public struct AgentFlags: Sendable {
     public var clusterID = 1
     public var maxConnectedClusters = 255
     public var manifests: String
+    public var defaultFrontend: String?
+    public var strict = false
     public var apiListen = AgentSettings.defaultAPIListen
     public var connectTimeout = "2s"
     public var maxAttempts = 3

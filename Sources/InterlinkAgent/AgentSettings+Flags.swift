@@ -19,6 +19,13 @@ extension AgentSettings {
         do { id = try ClusterID(flags.clusterID, maxConnectedClusters: meshSize) } catch { throw FlagError("--cluster-id: \(error)") }
         self.init(clusterName: name, clusterID: id, manifestsPath: flags.manifests, apiListen: flags.apiListen)
         maxConnectedClusters = meshSize
+        manifestOptions.strict = flags.strict
+        if let text = flags.defaultFrontend {
+            guard let address = IPAddress(text) else {
+                throw FlagError("--default-frontend: \(text) is not an IP address: expected an IPv4 or IPv6 address such as 127.0.0.10 (Services without a clusterIP listen on it)")
+            }
+            manifestOptions.defaultFrontend = address
+        }
         heartbeatInterval = try Self.duration(flags.kvstoreHeartbeatInterval, option: "--kvstore-heartbeat-interval")
         guard heartbeatInterval >= .seconds(1), heartbeatInterval <= .seconds(90) else {
             throw FlagError("--kvstore-heartbeat-interval: \(flags.kvstoreHeartbeatInterval) is not valid: expected 1s to 90s (Cilium agents give up on a heartbeat older than about two minutes)")

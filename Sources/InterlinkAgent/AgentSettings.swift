@@ -9,6 +9,10 @@ public struct AgentSettings: Sendable {
     /// 255 or 511 (`--max-connected-clusters`): the cluster ID range; every peer must agree.
     public var maxConnectedClusters: MaxConnectedClusters = .standard
     public var manifestsPath: String
+    /// `--default-frontend` and `--strict`: how the manifest files and applied ones are read.
+    public var manifestOptions = ManifestOptions()
+    /// How often the manifest files are looked at for changes (`--manifests` is watched).
+    public var manifestPollInterval: Duration = .milliseconds(250)
     public var apiListen: SocketEndpoint
     public var proxy = ProxySettings()
     /// How long open connections may finish after SIGTERM/SIGINT before they are closed.

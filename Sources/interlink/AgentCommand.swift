@@ -26,8 +26,10 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Clusters the mesh may connect, as Cilium's --max-connected-clusters: 255 or 511; every cluster of the mesh must use the same value.")
     var maxConnectedClusters: Int = 255
 
-    @Option(help: "A manifest file, or a directory whose *.yaml / *.yml files are read.")
+    @Option(help: "A manifest file, or a directory whose *.yaml / *.yml / *.json files are read; watched: a changed file takes effect within a second, an invalid one changes nothing.")
     var manifests: String
+
+    @OptionGroup var reading: ManifestReadingOptions
 
     @Option(help: "Address of the JSON API (GET /healthz, GET /v1/services), as IP:PORT or [IPv6]:PORT.")
     var apiListen: SocketEndpoint = AgentSettings.defaultAPIListen
@@ -111,6 +113,8 @@ struct AgentCommand: AsyncParsableCommand {
     /// The options as given; `AgentSettings(flags:)` validates them.
     var flags: AgentFlags {
         var flags = AgentFlags(manifests: manifests)
+        flags.defaultFrontend = reading.defaultFrontend
+        flags.strict = reading.strict
         flags.clusterName = clusterName
         flags.clusterID = clusterID
         flags.maxConnectedClusters = maxConnectedClusters

@@ -114,28 +114,39 @@ struct ApplyCommand: AsyncParsableCommand {
             start listening; open connections are never cut.
 
             Example: interlink apply -f examples/mesh/east.yaml
+                     kubectl get svc,endpointslices -n shop -o yaml | interlink apply -f -
             """)
 
-    @Option(name: .shortAndLong, help: "A manifest file, or a directory of *.yaml / *.yml files.")
+    @Option(name: .shortAndLong, help: "A manifest file, a directory of *.yaml / *.yml / *.json files, or - for standard input.")
     var filename: String
+
+    @Flag(help: "Refuse objects Interlink would skip (other kinds, headless and ExternalName Services, FQDN EndpointSlices).")
+    var strict = false
 
     @OptionGroup var apiOptions: APIOptions
 
     func run() async throws {
+        // The agent checks the files with its own --default-frontend and the manifests in
+        // force, and names every problem by file; only files that cannot be read stop here.
+        let files: [ManifestFile]
         do {
-            _ = try ManifestLoader.load(path: filename)  // every problem of every file, with file names
+            files = try ManifestLoader.readFiles(at: filename)
         } catch let errors as ManifestErrors {
             printError(errors.description)
             printError("interlink apply: nothing changed")
             throw ExitCode(2)
         }
-        let files = try ManifestLoader.manifestFiles(at: filename).map { path in
-            ManifestFile(name: path, yaml: try String(contentsOfFile: path, encoding: .utf8))
+        let (status, body) = try await apiOptions.client().send(.POST, "/v1/manifests", body: ApplyRequest(files: files, strict: strict ? true : nil))
+        guard status == 200 else {
+            if status == 400 {
+                printError(body)
+                throw ExitCode(2)
+            }
+            throw AgentClientError(body)
         }
-        let (status, body) = try await apiOptions.client().send(.POST, "/v1/manifests", body: ApplyRequest(files: files))
-        guard status == 200 else { throw AgentClientError(body) }
-        let answer = (try? JSONDecoder().decode(ApplyAnswer.self, from: Data(body.utf8)))?.applied ?? []
-        for entry in answer { print("service/\(entry.service) \(entry.action)") }
+        let answer = try? JSONDecoder().decode(ApplyAnswer.self, from: Data(body.utf8))
+        for entry in answer?.applied ?? [] { print("service/\(entry.service) \(entry.action)") }
+        for line in answer?.report ?? [] { print(line) }
     }
 }
 

@@ -35,3 +35,24 @@ struct LoggingOptions: ParsableArguments {
         return Logger(label: label)
     }
 }
+
+/// How manifests are read: `--default-frontend` and `--strict` (agent, validate).
+struct ManifestReadingOptions: ParsableArguments {
+    @Option(help: "The frontend address of Services that have neither a clusterIP nor the annotation interlink.io/frontend (as in manifests written for Kubernetes).")
+    var defaultFrontend: String?
+
+    @Flag(help: "Refuse objects Interlink would skip (other kinds, headless and ExternalName Services, FQDN EndpointSlices) instead of skipping them.")
+    var strict = false
+
+    /// The options, checked: a bad address is a usage error naming the option.
+    func options() throws -> ManifestOptions {
+        var options = ManifestOptions(strict: strict)
+        if let text = defaultFrontend {
+            guard let address = IPAddress(text) else {
+                throw ValidationError("--default-frontend: \(text) is not an IP address: expected an IPv4 or IPv6 address such as 127.0.0.10")
+            }
+            options.defaultFrontend = address
+        }
+        return options
+    }
+}

@@ -126,8 +126,10 @@ struct ManifestParserTests {
                  expected: "document 1: spec.clusterIP: is missing"),
         BadInput(name: "bad clusterIP", yaml: serviceWith(spec: "clusterIP: 10.96.0.300\n  ports: [{port: 80}]"),
                  expected: "spec.clusterIP: 10.96.0.300 is not an IP address"),
-        BadInput(name: "headless service", yaml: serviceWith(spec: "clusterIP: None\n  ports: [{port: 80}]"),
-                 expected: "spec.clusterIP: None (a headless Service) is not supported"),
+        BadInput(name: "bad frontend annotation", yaml: serviceWith(spec: "ports: [{port: 80}]", annotations: "{interlink.io/frontend: \"127.0.0.300\"}"),
+                 expected: "metadata.annotations[\"interlink.io/frontend\"]: 127.0.0.300 is not an IP address"),
+        BadInput(name: "unknown Service type", yaml: serviceWith(spec: "type: Ingress\n  clusterIP: 10.96.0.1\n  ports: [{port: 80}]"),
+                 expected: "spec.type: Ingress is not a Service type: expected ClusterIP, NodePort, LoadBalancer or ExternalName"),
         BadInput(name: "SCTP port", yaml: serviceWith(spec: "clusterIP: 10.96.0.1\n  ports: [{port: 53, protocol: SCTP}]"),
                  expected: "spec.ports[0].protocol: SCTP is not supported: expected TCP or UDP"),
         BadInput(name: "unknown protocol", yaml: serviceWith(spec: "clusterIP: 10.96.0.1\n  ports: [{port: 53, protocol: QUIC}]"),
@@ -148,8 +150,14 @@ struct ManifestParserTests {
         BadInput(name: "session timeout out of range",
                  yaml: serviceWith(spec: "clusterIP: 10.96.0.1\n  sessionAffinity: ClientIP\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 0}}\n  ports: [{port: 80}]"),
                  expected: "spec.sessionAffinityConfig.clientIP.timeoutSeconds: 0 is not a timeout in seconds (1-86400)"),
-        BadInput(name: "unknown kind", yaml: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
-                 expected: "document 1: kind: Deployment is not supported: expected Service (apiVersion v1) or EndpointSlice"),
+        BadInput(name: "ServiceExport of another API group", yaml: "apiVersion: net.gke.io/v1\nkind: ServiceExport\nmetadata: {name: x}\n",
+                 expected: "document 1: apiVersion: net.gke.io/v1 is not supported for ServiceExport: expected multicluster.x-k8s.io/v1alpha1 or multicluster.x-k8s.io/v1beta1"),
+        BadInput(name: "ServiceExport with a bad creation time", yaml: "apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: x, creationTimestamp: yesterday}\n",
+                 expected: "metadata.creationTimestamp: yesterday is not a time: expected RFC 3339"),
+        BadInput(name: "List items not a list", yaml: "apiVersion: v1\nkind: List\nitems: {a: b}\n",
+                 expected: "document 1: items: a mapping is not a list"),
+        BadInput(name: "a List item with a bad port", yaml: "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a}\n  spec: {clusterIP: 10.96.0.1, ports: [{port: 0}]}\n",
+                 expected: "document 1: items[0].spec.ports[0].port: 0 is not a port number (1-65535)"),
         BadInput(name: "wrong apiVersion", yaml: "apiVersion: discovery.k8s.io/v1beta1\nkind: EndpointSlice\nmetadata: {name: x}\n",
                  expected: "apiVersion: discovery.k8s.io/v1beta1 is not supported for EndpointSlice: expected discovery.k8s.io/v1"),
         BadInput(name: "not YAML", yaml: "apiVersion: v1\nkind: [Service\n", expected: "east/echo.yaml: document 1: not valid YAML"),
@@ -197,7 +205,7 @@ struct ManifestParserTests {
     @Test("all problems of a file are reported, not only the first")
     func allProblemsReported() {
         let yaml = Self.serviceWith(spec: "clusterIP: nope\n  ports: [{name: a, port: 0}, {name: b, port: 1, protocol: SCTP}]",
-                                    annotations: "{service.cilium.io/affinity: x}") + "---\nkind: Pod\napiVersion: v1\n"
+                                    annotations: "{service.cilium.io/affinity: x}") + "---\nkind: Pod\n"
         let (set, problems) = Self.parse(yaml)
         #expect(problems.count == 5, "\(problems.map(\.description))")
         #expect(set.services.isEmpty, "nothing of an invalid document is accepted")

@@ -23,9 +23,9 @@ struct CommandLineTests {
           clusterIP: 127.0.31.10
           ports: [{name: tcp, port: 70000}]
         ---
-        apiVersion: v1
-        kind: ConfigMap
-        metadata: {name: x}
+        apiVersion: multicluster.x-k8s.io/v1
+        kind: ServiceExport
+        metadata: {name: echo}
         """
 
     @Test("validate: exit 0 on the bundled example, listing its service")
@@ -42,7 +42,7 @@ struct CommandLineTests {
         let result = try await InterlinkProcess.run(["validate", dir])
         #expect(result.status == 2)
         #expect(result.stderr.contains("\(dir)/bad.yaml: document 1: spec.ports[0].port: 70000 is not a port number (1-65535)"))
-        #expect(result.stderr.contains("\(dir)/bad.yaml: document 2: kind: ConfigMap is not supported"))
+        #expect(result.stderr.contains("\(dir)/bad.yaml: document 2: apiVersion: multicluster.x-k8s.io/v1 is not supported for ServiceExport"))
     }
 
     @Test("agent: refuses to start on invalid manifests with exit 2 and lists the problems")

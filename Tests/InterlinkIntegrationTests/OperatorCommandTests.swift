@@ -100,8 +100,8 @@ struct OperatorCommandTests {
             #expect(applied.contains("service/default/second created"), "\(applied)")
             #expect(try await tallyBackends(mesh.east.frontend(8072), 10) == ["east-b1": 10])
 
-            // A field error is caught before anything is sent; a conflict with the services in
-            // force is refused by the agent. Neither changes anything.
+            // A field error and a conflict with the services in force are refused by the agent,
+            // naming the file (exit 2, as validate). Neither changes anything.
             var broken = second
             broken.backendPort = 0
             let fieldError = try await InterlinkProcess.run(["apply", "-f", try broken.write()] + api)
@@ -110,7 +110,7 @@ struct OperatorCommandTests {
             clash.name = "third"
             clash.port = 8071  // the frontend of `first`
             let conflict = try await InterlinkProcess.run(["apply", "-f", try clash.write()] + api)
-            #expect(conflict.status == 1 && conflict.stderr.contains("already used by Service default/first"), "\(conflict.stderr)")
+            #expect(conflict.status == 2 && conflict.stderr.contains("already used by Service default/first"), "\(conflict.stderr)")
             #expect(try await tallyBackends(mesh.east.frontend(8071), 40).count == 2, "both backends of first answer")
 
             // Delete: the frontend stops listening.

@@ -107,10 +107,11 @@ enum AgentAPI {
         router.post("/v1/manifests") { request, _ -> Response in
             try authorize(request, context)
             let expected = "expected {\"files\": [{\"name\": FILE, \"yaml\": TEXT}, ...]}"
-            let files = try await decodeBody(ApplyRequest.self, request, limit: 16 << 20, expected: expected).files
-            guard !files.isEmpty else { throw HTTPError(.badRequest, message: expected) }
+            let body = try await decodeBody(ApplyRequest.self, request, limit: 16 << 20, expected: expected)
+            guard !body.files.isEmpty else { throw HTTPError(.badRequest, message: expected) }
             do {
-                return try json(ApplyAnswer(applied: try await context.live.apply(files)))
+                let (applied, report) = try await context.live.apply(body.files, strict: body.strict ?? false)
+                return try json(ApplyAnswer(applied: applied, report: report))
             } catch let errors as ManifestErrors {
                 throw HTTPError(.badRequest, message: "nothing changed: " + errors.description)
             } catch let error as LiveChangeError {

@@ -30,7 +30,7 @@ extension LiveChanges {
         var manifests = base
         // What earlier versions saved: files in the order they were applied.
         for file in stored.legacyApplied {
-            let (set, problems) = ManifestParser.parse(yaml: file.yaml, file: file.name)
+            let (set, problems) = ManifestParser.parse(yaml: file.yaml, file: file.name, options: options)
             guard problems.isEmpty else {
                 logger.warning("a saved manifest no longer parses; dropped", metadata: ["file": "\(file.name)"])
                 continue
@@ -39,7 +39,7 @@ extension LiveChanges {
             state.record(set, parsedFrom: file.yaml)
         }
         if !stored.objects.isEmpty {
-            let (set, problems) = ManifestParser.parse(yaml: stored.objectsYAML, file: key)
+            let (set, problems) = ManifestParser.parse(yaml: stored.objectsYAML, file: key, options: options)
             if problems.isEmpty {
                 manifests = manifests.applying(set)
                 state.objects.merge(stored.objects) { _, saved in saved }

@@ -49,15 +49,21 @@ extension LiveChanges {
         /// Records the objects of `set`, parsed from `yaml`, replacing those of the same kind
         /// and name; a service that comes back is no longer deleted.
         mutating func record(_ set: ManifestSet, parsedFrom yaml: String) {
-            let texts = ManifestParser.documentTexts(yaml: yaml)
-            for located in set.services where located.document - 1 < texts.count {
-                objects[Self.key("Service", located.value.name)] = texts[located.document - 1]
+            let texts = ManifestParser.ObjectTexts(yaml: yaml)
+            for located in set.services {
+                guard let text = texts.text(document: located.document, item: located.item) else { continue }
+                objects[Self.key("Service", located.value.name)] = text
                 deleted.removeAll { $0 == "\(located.value.name)" }
                 annotations["\(located.value.name)"] = nil
             }
-            for located in set.slices where located.document - 1 < texts.count {
+            for located in set.slices {
+                guard let text = texts.text(document: located.document, item: located.item) else { continue }
                 let name = ServiceName(namespace: located.value.service.namespace, name: located.value.name)
-                objects[Self.key("EndpointSlice", name)] = texts[located.document - 1]
+                objects[Self.key("EndpointSlice", name)] = text
+            }
+            for located in set.exports {
+                guard let text = texts.text(document: located.document, item: located.item) else { continue }
+                objects[Self.key("ServiceExport", located.value.name)] = text
             }
         }
 
@@ -66,6 +72,7 @@ extension LiveChanges {
         mutating func remove(_ service: ServiceName, slices: [String], tombstone: Bool) {
             objects[Self.key("Service", service)] = nil
             for slice in slices { objects[Self.key("EndpointSlice", ServiceName(namespace: service.namespace, name: slice))] = nil }
+            objects[Self.key("ServiceExport", service)] = nil
             annotations["\(service)"] = nil
             if tombstone, !deleted.contains("\(service)") { deleted.append("\(service)") }
         }

@@ -27,7 +27,9 @@ actor LiveChanges {
     let logger: Logger
     let cluster: ClusterName
     /// The agent's own manifest files.
-    let base: ManifestSet
+    var base: ManifestSet
+    /// How files are read (`--default-frontend`, `--strict`).
+    let options: ManifestOptions
     var saved = Saved()
     /// What the store holds now, as last read or written (nil: not known yet).
     var inStore: Saved?
@@ -36,7 +38,8 @@ actor LiveChanges {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    init(writer: RoutingWriter, routes: RouteReconciler, store: (any KVStore)?, cluster: ClusterName, manifests: ManifestSet, logger: Logger) {
+    init(writer: RoutingWriter, routes: RouteReconciler, store: (any KVStore)?, cluster: ClusterName, manifests: ManifestSet, options: ManifestOptions = ManifestOptions(), logger: Logger) {
+        self.options = options
         self.writer = writer
         self.routes = routes
         self.store = store
@@ -65,13 +68,15 @@ actor LiveChanges {
     /// Validates the files alone, then with the manifests in force; only if everything is
     /// valid is it saved and the services replaced (binding new frontends). A service in the
     /// files loses its earlier `annotate` changes: the applied manifest is its new truth.
-    func apply(_ files: [File]) async throws -> [AppliedService] {
+    func apply(_ files: [File], strict: Bool = false) async throws -> (applied: [AppliedService], report: [String]) {
         try await serialized {
             var incoming = ManifestSet()
             var problems: [ManifestProblem] = []
             var next = saved
+            var fileOptions = options
+            fileOptions.strict = options.strict || strict
             for file in files {
-                let (set, fileProblems) = ManifestParser.parse(yaml: file.yaml, file: file.name)
+                let (set, fileProblems) = ManifestParser.parse(yaml: file.yaml, file: file.name, options: fileOptions)
                 incoming.merge(set)
                 problems += fileProblems
                 if fileProblems.isEmpty { next.record(set, parsedFrom: file.yaml) }
@@ -83,7 +88,7 @@ actor LiveChanges {
             let names = incoming.services.map(\.value.name)
             let result = names.map { AppliedService(service: "\($0)", action: effective.hasService($0) ? "configured" : "created") }
             try await commit(next, manifests: manifests, reason: "applied \(files.map(\.name).joined(separator: ", "))")
-            return result
+            return (result, incoming.readingReport())
         }
     }
 

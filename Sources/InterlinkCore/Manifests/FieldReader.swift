@@ -4,6 +4,8 @@ import Yams
 struct FieldReader {
     let file: String
     let document: Int
+    /// Where the object being read sits in its document: `items[3]` in a `List`, else empty.
+    var prefix = ""
     private(set) var problems: [ManifestProblem] = []
 
     init(file: String, document: Int) {
@@ -12,11 +14,11 @@ struct FieldReader {
     }
 
     static func join(_ parent: String, _ key: String) -> String {
-        parent.isEmpty ? key : "\(parent).\(key)"
+        parent.isEmpty ? key : key.isEmpty ? parent : "\(parent).\(key)"
     }
 
     mutating func problem(at field: String, node: Node?, _ message: String) {
-        problems.append(ManifestProblem(file: file, document: document, line: node?.mark?.line, field: field, message: message))
+        problems.append(ManifestProblem(file: file, document: document, line: node?.mark?.line, field: Self.join(prefix, field), message: message))
     }
 
     mutating func mapping(_ node: Node, at field: String) -> Node.Mapping? {
@@ -85,9 +87,11 @@ struct FieldReader {
         return result
     }
 
+    /// `null`, `~` or nothing, unquoted (YAML's null; JSON's `null`).
     static func isNull(_ node: Node) -> Bool {
-        if case .scalar(let scalar) = node, scalar.tag == Tag(.null) { return true }
-        return false
+        guard case .scalar(let scalar) = node else { return false }
+        if scalar.tag == Tag(.null) { return true }
+        return scalar.style == .plain && ["null", "Null", "NULL", "~", ""].contains(scalar.string)
     }
 
     static func render(_ node: Node) -> String {

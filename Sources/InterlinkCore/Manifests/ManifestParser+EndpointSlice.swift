@@ -3,6 +3,14 @@ import Yams
 extension ManifestParser {
     static let serviceNameLabel = "kubernetes.io/service-name"
 
+    static func parseEndpointSlice(_ root: Node.Mapping, context: inout Context, into set: inout ManifestSet) -> EndpointSliceSpec? {
+        if case .scalar(let type)? = root["addressType"], type.string == "FQDN" {
+            skip(kind: "EndpointSlice", name: objectName(root), reason: "addressType FQDN lists host names, which Interlink does not resolve: give the backends as IPv4 or IPv6 slices", context: &context, into: &set)
+            return nil
+        }
+        return parseEndpointSlice(root, reader: &context.reader)
+    }
+
     static func parseEndpointSlice(_ root: Node.Mapping, reader: inout FieldReader) -> EndpointSliceSpec? {
         let metadata = parseMetadata(root, reader: &reader)
         var serviceName: String?
@@ -22,8 +30,7 @@ extension ManifestParser {
             switch text {
             case "IPv4": addressType = .ipv4
             case "IPv6": addressType = .ipv6
-            case "FQDN": reader.problem(at: "addressType", node: root["addressType"], "FQDN is not supported: expected IPv4 or IPv6")
-            default: reader.problem(at: "addressType", node: root["addressType"], "\(text) is not valid: expected IPv4 or IPv6")
+            default: reader.problem(at: "addressType", node: root["addressType"], "\(text) is not valid: expected IPv4 or IPv6 (FQDN slices are skipped)")
             }
         }
 

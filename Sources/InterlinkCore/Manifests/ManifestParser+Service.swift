@@ -1,46 +1,92 @@
 import Yams
 
 extension ManifestParser {
-    static func parseService(_ root: Node.Mapping, reader: inout FieldReader) -> ServiceSpec? {
-        let metadata = parseMetadata(root, reader: &reader)
-        let annotations = metadata.map { reader.stringMap($0.metadata, "annotations", at: "metadata") } ?? [:]
+    static func parseService(_ root: Node.Mapping, context: inout Context, into set: inout ManifestSet) -> ServiceSpec? {
+        let metadata = parseMetadata(root, reader: &context.reader)
+        let annotations = metadata.map { context.reader.stringMap($0.metadata, "annotations", at: "metadata") } ?? [:]
         let parsedAnnotations = ServiceAnnotations.parse(annotations) { field, value, message in
-            reader.problem(at: "metadata.annotations[\"\(field)\"]", node: nil, "\(value) \(message)")
+            context.reader.problem(at: "metadata.annotations[\"\(field)\"]", node: nil, "\(value) \(message)")
         }
 
         guard let specNode = root["spec"] else {
-            reader.problem(at: "spec", node: nil, "is missing: a Service needs spec.clusterIP and spec.ports")
+            context.reader.problem(at: "spec", node: nil, "is missing: a Service needs spec.ports")
             return nil
         }
-        guard let spec = reader.mapping(specNode, at: "spec") else { return nil }
-
-        var clusterIP: IPAddress?
-        if let text = reader.string(spec, "clusterIP", at: "spec", required: true) {
-            if text == "None" {
-                reader.problem(at: "spec.clusterIP", node: spec["clusterIP"], "None (a headless Service) is not supported: give the Service an IP address to listen on")
-            } else if let ip = IPAddress(text) {
-                clusterIP = ip
-            } else {
-                reader.problem(at: "spec.clusterIP", node: spec["clusterIP"], "\(text) is not an IP address: expected an IPv4 or IPv6 address such as 127.0.0.10")
-            }
+        guard let spec = context.reader.mapping(specNode, at: "spec") else { return nil }
+        let shownName = metadata.map { "\($0.namespace)/\($0.name)" } ?? objectName(root)
+        let type = context.reader.string(spec, "type", at: "spec", required: false) ?? "ClusterIP"
+        switch type {
+        case "ClusterIP":
+            break
+        case "ExternalName":
+            skip(kind: "Service", name: shownName, reason: "type ExternalName is a DNS alias, with no L4 frontend to listen on, so its EndpointSlices are skipped too", context: &context, into: &set)
+            return nil
+        case "LoadBalancer", "NodePort":
+            note(at: "spec.type", "Service \(shownName) is served as type ClusterIP: Interlink listens on its frontend address only, not on node ports or a cloud load balancer's addresses", context: context, into: &set)
+        default:
+            context.reader.problem(at: "spec.type", node: spec["type"], "\(type) is not a Service type: expected ClusterIP, NodePort, LoadBalancer or ExternalName")
+            return nil
         }
 
-        let ports = parseServicePorts(spec, reader: &reader)
-        let sessionAffinity = parseSessionAffinity(spec, reader: &reader)
+        let frontend = parseFrontendAddress(spec, annotations: annotations, shownName: shownName, context: &context, into: &set)
+        if case .skipped? = frontend { return nil }
+        let ports = parseServicePorts(spec, reader: &context.reader)
+        let sessionAffinity = parseSessionAffinity(spec, reader: &context.reader)
 
-        guard let metadata, let clusterIP, let ports, let sessionAffinity, let parsedAnnotations else { return nil }
+        guard let metadata, let address = frontend?.address, let ports, let sessionAffinity, let parsedAnnotations else { return nil }
         if let problem = ServiceSpec.udpHealthCheckProblem(parsedAnnotations.healthCheck, annotations: annotations, ports: ports) {
-            reader.problem(at: "metadata.annotations[\"\(ServiceAnnotations.healthCheck)\"]", node: nil, problem)
+            context.reader.problem(at: "metadata.annotations[\"\(ServiceAnnotations.healthCheck)\"]", node: nil, problem)
             return nil
         }
         var service = ServiceSpec(
-            name: ServiceName(namespace: metadata.namespace, name: metadata.name), clusterIP: clusterIP, ports: ports,
+            name: ServiceName(namespace: metadata.namespace, name: metadata.name), clusterIP: address, ports: ports,
             isGlobal: parsedAnnotations.isGlobal, isShared: parsedAnnotations.isShared, affinity: parsedAnnotations.affinity,
             algorithm: parsedAnnotations.algorithm, sessionAffinity: sessionAffinity, healthCheck: parsedAnnotations.healthCheck,
             routing: parsedAnnotations.routing,
             annotations: annotations)
         service.udpFlowTimeout = parsedAnnotations.udpFlowTimeout
         return service
+    }
+
+    /// The address a Service listens on, first found of: `interlink.io/frontend`,
+    /// `spec.clusterIP`, the agent's `--default-frontend`. A headless Service (`clusterIP:
+    /// None`) without the annotation is skipped (`.skipped`); nil after a problem.
+    enum FrontendAddress {
+        case address(IPAddress)
+        case skipped
+
+        var address: IPAddress? {
+            if case .address(let ip) = self { return ip }
+            return nil
+        }
+    }
+
+    static func parseFrontendAddress(
+        _ spec: Node.Mapping, annotations: [String: String], shownName: String, context: inout Context, into set: inout ManifestSet
+    ) -> FrontendAddress? {
+        let annotationField = "metadata.annotations[\"\(ServiceAnnotations.frontend)\"]"
+        if let text = annotations[ServiceAnnotations.frontend] {
+            guard let ip = IPAddress(text.trimmingSpaces()) else {
+                context.reader.problem(at: annotationField, node: nil, "\(text.isEmpty ? "(empty)" : text) is not an IP address: expected an IPv4 or IPv6 address such as 127.0.0.10 (the Service's ports listen on it)")
+                return nil
+            }
+            return .address(ip)
+        }
+        let text = context.reader.string(spec, "clusterIP", at: "spec", required: false) ?? ""
+        if text == "None" {
+            skip(kind: "Service", name: shownName, reason: "clusterIP None (a headless Service) has no L4 frontend to listen on, so its EndpointSlices are skipped too; give it one with the annotation \(ServiceAnnotations.frontend): ADDR to serve it", context: &context, into: &set)
+            return .skipped
+        }
+        if !text.isEmpty {
+            guard let ip = IPAddress(text) else {
+                context.reader.problem(at: "spec.clusterIP", node: spec["clusterIP"], "\(text) is not an IP address: expected an IPv4 or IPv6 address such as 127.0.0.10")
+                return nil
+            }
+            return .address(ip)
+        }
+        if let fallback = context.options.defaultFrontend { return .address(fallback) }
+        context.reader.problem(at: "spec.clusterIP", node: nil, "is missing, so Service \(shownName) has no frontend address: add the annotation \(ServiceAnnotations.frontend): ADDR to the Service, or start the agent with --default-frontend ADDR (validate and apply take it too)")
+        return nil
     }
 
     static func parseServicePorts(_ spec: Node.Mapping, reader: inout FieldReader) -> [ServicePort]? {

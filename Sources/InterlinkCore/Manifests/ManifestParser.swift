@@ -1,13 +1,18 @@
 import Yams
 
-/// Reads Kubernetes-style multi-document YAML into a `ManifestSet`, collecting every problem.
+/// Reads Kubernetes-style multi-document YAML (or JSON) into a `ManifestSet`, collecting every
+/// problem.
 ///
-/// Supported: `v1/Service` and `discovery.k8s.io/v1/EndpointSlice`. Unknown kinds are
-/// problems, not silently skipped. Fields Interlink does not use are ignored.
+/// Read: `v1/Service`, `discovery.k8s.io/v1/EndpointSlice` and `multicluster.x-k8s.io`
+/// `ServiceExport` (v1alpha1, v1beta1), as documents of their own or as `items` of a list
+/// (`kind: List` as kubectl prints it, or a typed `ServiceList`...). Objects of other kinds are
+/// skipped and reported once per file (problems with `strict`). Fields Interlink does not use
+/// are ignored, never an error.
 ///
 /// Bounded: a document whose nodes, with every alias expanded, number more than
-/// `maximumNodesPerDocument` is refused before it is read (a few kilobytes of nested aliases
-/// expand to billions of nodes); EndpointSlices keep Kubernetes' own limits.
+/// `maximumNodesPerDocument` plus the text's length in bytes is refused before it is read (a
+/// few kilobytes of nested aliases expand to billions of nodes; without aliases a document
+/// never has more nodes than bytes); EndpointSlices keep Kubernetes' own limits.
 public enum ManifestParser {
     public static let maximumNodesPerDocument = 250_000
     /// Kubernetes' limits on an EndpointSlice (`discovery/v1` validation).
@@ -15,7 +20,7 @@ public enum ManifestParser {
     public static let maximumAddressesPerEndpoint = 100
     public static let maximumPortsPerSlice = 100
 
-    public static func parse(yaml: String, file: String) -> (ManifestSet, [ManifestProblem]) {
+    public static func parse(yaml: String, file: String, options: ManifestOptions = ManifestOptions()) -> (ManifestSet, [ManifestProblem]) {
         var set = ManifestSet()
         var problems: [ManifestProblem] = []
         let documents: YamlSequence<Node>
@@ -24,15 +29,18 @@ public enum ManifestParser {
         } catch {
             return (set, [yamlProblem(error, file: file, document: nil)])
         }
+        let nodeLimit = maximumNodesPerDocument + yaml.utf8.count
         var iterator = documents.makeIterator()
         var number = 0
         while let node = iterator.next() {
             number += 1
             var reader = FieldReader(file: file, document: number)
-            if !fitsNodeLimit(node) {
-                reader.problem(at: "", node: node, "has more than \(maximumNodesPerDocument) YAML nodes once its aliases are expanded: split it into smaller documents or write the repeated parts out")
+            if !fitsNodeLimit(node, limit: nodeLimit) {
+                reader.problem(at: "", node: node, "has more than \(nodeLimit) YAML nodes once its aliases are expanded: split it into smaller documents or write the repeated parts out")
             } else {
-                parseDocument(node, reader: &reader, into: &set)
+                var context = Context(reader: reader, options: options)
+                parseDocument(node, context: &context, into: &set)
+                reader = context.reader
             }
             problems += reader.problems
         }
@@ -42,18 +50,32 @@ public enum ManifestParser {
         return (set, problems)
     }
 
-    /// Each document of `yaml` (empty ones included, so document N is at index N − 1) as YAML
-    /// text of its own, for keeping one object apart from the rest of its file. Call it only on
-    /// text that `parse` accepted: its documents are within the node limit.
-    public static func documentTexts(yaml: String) -> [String] {
-        guard let documents = try? Yams.compose_all(yaml: yaml) else { return [] }
-        return documents.map { (try? Yams.serialize(node: $0)) ?? "" }
+    /// The objects of `yaml` as YAML texts of their own, for keeping one object apart from the
+    /// rest of its file. Call it only on text that `parse` accepted: its documents are within
+    /// the node limit.
+    public struct ObjectTexts {
+        let documents: [Node]
+
+        public init(yaml: String) {
+            documents = (try? Yams.compose_all(yaml: yaml)).map { Array($0) } ?? []
+        }
+
+        /// Document `document` (1-based), or item `item` of its `items` when it is a list.
+        public func text(document: Int, item: Int?) -> String? {
+            guard document >= 1, document <= documents.count else { return nil }
+            var node = documents[document - 1]
+            if let item {
+                guard case .sequence(let items)? = node.mapping?["items"], item < items.count else { return nil }
+                node = items[item]
+            }
+            return try? Yams.serialize(node: node)
+        }
     }
 
     /// Whether `node`, aliases expanded, has at most `maximumNodesPerDocument` nodes; stops
     /// counting as soon as it has more, so an alias bomb costs no more than the limit.
-    static func fitsNodeLimit(_ node: Node) -> Bool {
-        var budget = maximumNodesPerDocument
+    static func fitsNodeLimit(_ node: Node, limit: Int = maximumNodesPerDocument) -> Bool {
+        var budget = limit
         var pending = [node]
         while let next = pending.popLast() {
             budget -= 1
@@ -83,30 +105,109 @@ public enum ManifestParser {
         return ManifestProblem(file: file, document: document, field: "", message: "not valid YAML: \(error)")
     }
 
-    static func parseDocument(_ node: Node, reader: inout FieldReader, into set: inout ManifestSet) {
+    /// What parsing one object needs besides its node.
+    struct Context {
+        var reader: FieldReader
+        let options: ManifestOptions
+        /// The object's index in its document's `items`, if it is in a list.
+        var item: Int?
+    }
+
+    static func parseDocument(_ node: Node, context: inout Context, into set: inout ManifestSet) {
         if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.tag == .init(.null) {
             return  // an empty document, e.g. after a trailing `---`
         }
-        guard let root = reader.mapping(node, at: "") else { return }
-        let apiVersion = reader.string(root, "apiVersion", at: "", required: true)
-        let kind = reader.string(root, "kind", at: "", required: true)
-        guard let apiVersion, let kind else { return }
+        guard let root = context.reader.mapping(node, at: ""), let kind = context.reader.string(root, "kind", at: "", required: true) else { return }
+        // `kind: List` (kubectl's `get -o yaml` of several kinds) or a typed list (`ServiceList`):
+        // the objects are its `items`, each with its own apiVersion and kind.
+        if kind.hasSuffix("List"), root["items"] != nil {
+            guard let itemsNode = root["items"], !FieldReader.isNull(itemsNode) else { return }
+            guard let items = context.reader.sequence(itemsNode, at: "items") else { return }
+            let listItemKind = String(kind.dropLast(4))
+            for (index, itemNode) in items.enumerated() {
+                context.item = index
+                context.reader.prefix = "items[\(index)]"
+                parseObject(itemNode, listItemKind: listItemKind.isEmpty ? nil : listItemKind, context: &context, into: &set)
+            }
+            context.item = nil
+            context.reader.prefix = ""
+            return
+        }
+        parseObject(node, listItemKind: nil, context: &context, into: &set)
+    }
+
+    /// One object: read when Interlink reads its kind, else skipped (a problem with `strict`).
+    /// In a typed list, items may leave out `kind` and `apiVersion` (`listItemKind`).
+    static func parseObject(_ node: Node, listItemKind: String?, context: inout Context, into set: inout ManifestSet) {
+        guard let root = context.reader.mapping(node, at: "") else { return }
+        let kind: String?
+        let apiVersion: String?
+        if let listItemKind, root["kind"] == nil {
+            kind = listItemKind
+            apiVersion = root["apiVersion"] == nil ? defaultAPIVersion[listItemKind] : context.reader.string(root, "apiVersion", at: "", required: true)
+        } else {
+            kind = context.reader.string(root, "kind", at: "", required: true)
+            apiVersion = context.reader.string(root, "apiVersion", at: "", required: true)
+        }
+        guard let kind, let apiVersion else { return }
+        let file = context.reader.file, document = context.reader.document
         switch (kind, apiVersion) {
         case ("Service", "v1"):
-            if let service = parseService(root, reader: &reader) {
-                set.add(service, file: reader.file, document: reader.document)
+            let before = context.reader.problems.count
+            if let service = parseService(root, context: &context, into: &set) {
+                set.add(service, file: file, document: document, item: context.item)
+            } else if context.reader.problems.count > before, let name = ServiceName(parsing: objectName(root)) ?? ServiceName(parsing: "default/\(objectName(root))") {
+                set.invalidServices.insert(name)
             }
         case ("EndpointSlice", "discovery.k8s.io/v1"):
-            if let slice = parseEndpointSlice(root, reader: &reader) {
-                set.add(slice, file: reader.file, document: reader.document)
+            if let slice = parseEndpointSlice(root, context: &context, into: &set) {
+                set.add(slice, file: file, document: document, item: context.item)
+            }
+        case ("ServiceExport", let version) where serviceExportVersions.contains(version):
+            if let export = parseServiceExport(root, reader: &context.reader) {
+                set.add(export, file: file, document: document, item: context.item)
             }
         case ("Service", _):
-            reader.problem(at: "apiVersion", node: root["apiVersion"], "\(apiVersion) is not supported for Service: expected v1")
+            context.reader.problem(at: "apiVersion", node: root["apiVersion"], "\(apiVersion) is not supported for Service: expected v1")
         case ("EndpointSlice", _):
-            reader.problem(at: "apiVersion", node: root["apiVersion"], "\(apiVersion) is not supported for EndpointSlice: expected discovery.k8s.io/v1")
+            context.reader.problem(at: "apiVersion", node: root["apiVersion"], "\(apiVersion) is not supported for EndpointSlice: expected discovery.k8s.io/v1")
+        case ("ServiceExport", _):
+            context.reader.problem(at: "apiVersion", node: root["apiVersion"], "\(apiVersion) is not supported for ServiceExport: expected \(serviceExportVersions.joined(separator: " or "))")
         default:
-            reader.problem(at: "kind", node: root["kind"], "\(kind) is not supported: expected Service (apiVersion v1) or EndpointSlice (apiVersion discovery.k8s.io/v1)")
+            let name = objectName(root)
+            if context.options.strict {
+                context.reader.problem(at: "kind", node: root["kind"], "\(kind) \(name) is not read by Interlink (\(SkippedObject.readKinds)): remove it, or run without --strict to skip it")
+            } else {
+                set.skipped.append(SkippedObject(file: file, document: document, item: context.item, kind: kind, name: name, reason: nil))
+            }
         }
+    }
+
+    /// The apiVersion of an item of a typed list that leaves it out.
+    static let defaultAPIVersion = ["Service": "v1", "EndpointSlice": "discovery.k8s.io/v1"]
+    static let serviceExportVersions = ["multicluster.x-k8s.io/v1alpha1", "multicluster.x-k8s.io/v1beta1"]
+
+    /// `namespace/name`, or `name`, as well as it can be read (for reports, never validated).
+    static func objectName(_ root: Node.Mapping) -> String {
+        guard case .mapping(let metadata)? = root["metadata"], case .scalar(let name)? = metadata["name"] else { return "(unnamed)" }
+        let shown = String(name.string.prefix(253))
+        if case .scalar(let namespace)? = metadata["namespace"] { return "\(namespace.string.prefix(63))/\(shown)" }
+        return shown
+    }
+
+    /// Leaves out an object Interlink reads but cannot serve, saying why (a problem with `strict`).
+    static func skip(kind: String, name: String, reason: String, context: inout Context, into set: inout ManifestSet) {
+        if context.options.strict {
+            context.reader.problem(at: "", node: nil, "\(kind) \(name) cannot be served: \(reason); remove it, or run without --strict to skip it")
+        } else {
+            set.skipped.append(SkippedObject(file: context.reader.file, document: context.reader.document, item: context.item, kind: kind, name: name, reason: reason))
+        }
+    }
+
+    /// A remark about an object that is served anyway.
+    static func note(at field: String, _ message: String, context: Context, into set: inout ManifestSet) {
+        set.notes.append(ManifestProblem(
+            file: context.reader.file, document: context.reader.document, field: FieldReader.join(context.reader.prefix, field), message: message))
     }
 
     /// `metadata.name` and `metadata.namespace` (default `default`), both DNS labels.

@@ -1,31 +1,51 @@
-/// The Services and EndpointSlices read from a set of manifests, validated as a whole.
+/// The Services, EndpointSlices and ServiceExports read from a set of manifests, validated as
+/// a whole, with what was read and left out (`skipped`) and remarks (`notes`).
 public struct ManifestSet: Hashable, Sendable {
     public struct Located<Value: Hashable & Sendable>: Hashable, Sendable {
         public var value: Value
         public var file: String
         public var document: Int
+        /// The object's index in its document's `items` (a `List`); nil for a document of its own.
+        public var item: Int?
     }
 
     public private(set) var services: [Located<ServiceSpec>] = []
     public private(set) var slices: [Located<EndpointSliceSpec>] = []
+    public private(set) var exports: [Located<ServiceExportSpec>] = []
+    /// Objects read and left out: other kinds, headless and ExternalName Services, FQDN slices.
+    public internal(set) var skipped: [SkippedObject] = []
+    /// Remarks that change nothing, such as a LoadBalancer Service served as a ClusterIP one.
+    public internal(set) var notes: [ManifestProblem] = []
+    /// Services named in the manifests whose definition has problems: their slices' and
+    /// exports' references are not reported again.
+    var invalidServices: Set<ServiceName> = []
 
     public init() {}
 
-    mutating func add(_ service: ServiceSpec, file: String, document: Int) {
-        services.append(Located(value: service, file: file, document: document))
+    mutating func add(_ service: ServiceSpec, file: String, document: Int, item: Int?) {
+        services.append(Located(value: service, file: file, document: document, item: item))
     }
 
-    mutating func add(_ slice: EndpointSliceSpec, file: String, document: Int) {
-        slices.append(Located(value: slice, file: file, document: document))
+    mutating func add(_ slice: EndpointSliceSpec, file: String, document: Int, item: Int?) {
+        slices.append(Located(value: slice, file: file, document: document, item: item))
+    }
+
+    mutating func add(_ export: ServiceExportSpec, file: String, document: Int, item: Int?) {
+        exports.append(Located(value: export, file: file, document: document, item: item))
     }
 
     public mutating func merge(_ other: ManifestSet) {
         services += other.services
         slices += other.slices
+        exports += other.exports
+        skipped += other.skipped
+        notes += other.notes
+        invalidServices.formUnion(other.invalidServices)
     }
 
     /// Problems that only show across documents: duplicate names, two services on one
-    /// frontend, slices of unknown services, ports a slice cannot resolve.
+    /// frontend, slices of unknown services, ports a slice cannot resolve, exports that
+    /// contradict their Service's annotations.
     public func crossDocumentProblems() -> [ManifestProblem] {
         var problems: [ManifestProblem] = []
         var seenServices: [ServiceName: Located<ServiceSpec>] = [:]
@@ -59,6 +79,7 @@ public struct ManifestSet: Hashable, Sendable {
                     message: "EndpointSlice \(key) is defined twice: names must be unique per namespace"))
             }
             guard let service = seenServices[slice.service]?.value else {
+                if skippedServices.contains(slice.service) || invalidServices.contains(slice.service) { continue }  // reported with its Service
                 problems.append(ManifestProblem(
                     file: located.file, document: located.document,
                     field: "metadata.labels[\"kubernetes.io/service-name\"]",
@@ -72,6 +93,7 @@ public struct ManifestSet: Hashable, Sendable {
                     message: "no port named '\(port.name)' for \(portLabel) of Service \(service.name) (targetPort \(port.targetPort)): name the EndpointSlice port like the Service port"))
             }
         }
+        problems += exportProblems(services: seenServices)
         return problems
     }
 
@@ -116,8 +138,10 @@ extension ManifestSet {
         var result = ManifestSet()
         let newServices = Set(other.services.map(\.value.name))
         let newSlices = Set(other.slices.map { "\($0.value.service.namespace)/\($0.value.name)" })
+        let newExports = Set(other.exports.map(\.value.name))
         result.services = services.filter { !newServices.contains($0.value.name) } + other.services
         result.slices = slices.filter { !newSlices.contains("\($0.value.service.namespace)/\($0.value.name)") } + other.slices
+        result.exports = exports.filter { !newExports.contains($0.value.name) } + other.exports
         return result
     }
 
@@ -126,6 +150,7 @@ extension ManifestSet {
         var result = self
         result.services.removeAll { $0.value.name == name }
         result.slices.removeAll { $0.value.service == name }
+        result.exports.removeAll { $0.value.name == name }
         return result
     }
 

@@ -15,6 +15,9 @@ public struct ServiceAnnotations: Hashable, Sendable {
     public static let healthCheckFall = "interlink.io/health-check-fall"
     public static let healthCheckPort = "interlink.io/health-check-port"
     public static let udpFlowTimeout = "interlink.io/udp-flow-timeout"
+    /// The address the Service's ports listen on, instead of `spec.clusterIP` (read by the
+    /// manifest parser; it cannot change with `annotate`).
+    public static let frontend = "interlink.io/frontend"
 
     public var isGlobal = false
     public var isShared = true

@@ -66,6 +66,16 @@ public struct ServiceSpec: Hashable, Sendable {
     public var udpFlowTimeout: Duration = ServiceSpec.defaultUDPFlowTimeout
 
     public static let defaultUDPFlowTimeout = Duration.seconds(30)
+    /// The MCS-API ServiceExport of this Service, if any: it makes the Service global and shared.
+    public var export: ServiceExportSpec?
+
+    /// Attaches `export`: global and shared whatever the annotations say (the manifests'
+    /// validation refuses annotations that say otherwise).
+    public mutating func exported(by export: ServiceExportSpec) {
+        self.export = export
+        isGlobal = true
+        isShared = true
+    }
 
     public init(
         name: ServiceName, clusterIP: IPAddress, ports: [ServicePort], isGlobal: Bool = false,
@@ -98,9 +108,22 @@ public struct ServiceSpec: Hashable, Sendable {
             throw AnnotationErrors(service: name, problems: problems)
         }
         var next = self
+        if raw[ServiceAnnotations.frontend] != annotations[ServiceAnnotations.frontend] {
+            throw AnnotationErrors(service: name, problems: [
+                "metadata.annotations[\"\(ServiceAnnotations.frontend)\"]: the frontend address cannot change with annotate: apply the Service with the new annotation (interlink apply -f FILE)",
+            ])
+        }
+        if let export {
+            for key in [ServiceAnnotations.global, ServiceAnnotations.globalLegacy, ServiceAnnotations.shared, ServiceAnnotations.sharedLegacy]
+            where raw[key]?.lowercased().trimmingSpaces() == "false" {
+                throw AnnotationErrors(service: name, problems: [
+                    "metadata.annotations[\"\(key)\"]: false contradicts the ServiceExport \(export.name), which makes the Service global and shared: delete the ServiceExport instead",
+                ])
+            }
+        }
         next.annotations = raw
-        next.isGlobal = parsed.isGlobal
-        next.isShared = parsed.isShared
+        next.isGlobal = parsed.isGlobal || export != nil
+        next.isShared = parsed.isShared || export != nil
         next.affinity = parsed.affinity
         next.algorithm = parsed.algorithm
         next.healthCheck = parsed.healthCheck
