@@ -99,6 +99,13 @@ public struct DeleteAnswer: Codable, Sendable {
     public init(deleted: String) { self.deleted = deleted }
 }
 
+/// `POST /v1/services/NS/NAME/revert`: the service's live changes are dropped.
+public struct RevertAnswer: Codable, Sendable {
+    public var reverted: String
+
+    public init(reverted: String) { self.reverted = reverted }
+}
+
 /// `POST /v1/backends/drain` and `/v1/backends/undrain`.
 public struct DrainRequest: Codable, Sendable {
     public var address: String

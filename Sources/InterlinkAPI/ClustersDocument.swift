@@ -75,11 +75,37 @@ public struct ClustersDocument: Codable, Sendable {
         }
     }
 
+    /// The agent's manifest files (watched) and the live changes made over them.
+    public struct Manifests: Codable, Sendable {
+        public var path: String
+        /// When the files were last read with a change (RFC 3339), and whether it was taken.
+        public var lastChange: String?
+        /// `applied` or `rejected` (the previous files stay in force).
+        public var lastResult: String?
+        /// The problems of a rejected change (at most 20), or what an applied one skipped.
+        public var problems: [String]
+        public var report: [String]
+        /// Live changes that win over the files (`interlink apply`, `delete`, `annotate`,
+        /// `drain`), as `KIND NAMESPACE/NAME`; `interlink revert` drops a service's.
+        public var overrides: [String]
+
+        public init(path: String, lastChange: String? = nil, lastResult: String? = nil, problems: [String] = [], report: [String] = [], overrides: [String] = []) {
+            self.path = path
+            self.lastChange = lastChange
+            self.lastResult = lastResult
+            self.problems = problems
+            self.report = report
+            self.overrides = overrides
+        }
+    }
+
     public var local: Local
     public var remotes: [Remote]
+    public var manifests: Manifests?
 
-    public init(local: Local, remotes: [Remote]) {
+    public init(local: Local, remotes: [Remote], manifests: Manifests? = nil) {
         self.local = local
         self.remotes = remotes
+        self.manifests = manifests
     }
 }

@@ -144,6 +144,8 @@ public struct ServicesDocument: Codable, Sendable {
         public var frontends: [Frontend]
         /// The last routing change of this service, and its cause.
         public var lastChange: ChangeEvent?
+        /// For a Service with an MCS-API ServiceExport: the cluster set's view of it.
+        public var clusterSet: ClusterSet?
 
         public init(namespace: String, name: String, clusterIP: String, global: Bool, shared: Bool, affinity: String, algorithm: String, sessionAffinity: SessionAffinity, healthCheck: HealthCheck, routing: Routing? = nil, annotations: [String: String]? = nil, frontends: [Frontend], lastChange: ChangeEvent? = nil) {
             self.routing = routing

@@ -49,7 +49,10 @@ public final class Agent: Sendable {
             "limit": "\(budget.limit)", "proxy-connections": "\(settings.proxy.maxConnections)",
             "api-connections": "\(settings.apiLimits.maxConnections)", "mesh-connections": "\(settings.meshLimits.maxConnections)",
         ])
-        let manifests = try ManifestLoader.load(path: settings.manifestsPath, options: settings.manifestOptions)
+        let manifestsStamp = ManifestWatch.stamp(settings.manifestsPath)
+        let manifestFiles = try ManifestLoader.readFiles(at: settings.manifestsPath)
+        let manifests = try ManifestLoader.load(files: manifestFiles, options: settings.manifestOptions)
+            .stampingExports(previous: ManifestSet(), now: ManifestLoader.nowText())
         for line in manifests.readingReport() { logger.notice("manifests: \(line)") }
         if let directory = settings.clustermeshConfig, !FileManager.default.fileExists(atPath: directory) {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -144,6 +147,9 @@ public final class Agent: Sendable {
             writer: writer, routes: routes, store: ownStore, cluster: settings.clusterName, manifests: manifests, options: settings.manifestOptions,
             logger: logger)
         services.append(LiveRestore(live: live))
+        if settings.manifestsPath != ManifestLoader.standardInput {
+            services.append(ManifestWatch(path: settings.manifestsPath, live: live, interval: settings.manifestPollInterval, initialStamp: manifestsStamp, initialFiles: manifestFiles))
+        }
         let traffic = TrafficHistory(routes: routes)
         services.append(traffic)
         let api = AgentAPI.application(

@@ -11,7 +11,7 @@ struct Interlink: AsyncParsableCommand {
             """,
         subcommands: [
             AgentCommand.self, ConnectCommand.self, DisconnectCommand.self, StatusCommand.self, ServicesCommand.self, ExplainCommand.self,
-            ApplyCommand.self, DeleteCommand.self, AnnotateCommand.self, DrainCommand.self, UndrainCommand.self, DemoCommand.self,
+            ApplyCommand.self, DeleteCommand.self, RevertCommand.self, AnnotateCommand.self, DrainCommand.self, UndrainCommand.self, DemoCommand.self,
             ValidateCommand.self, BackendCommand.self, CertsCommand.self,
         ]
     )

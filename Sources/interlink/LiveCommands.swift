@@ -174,3 +174,33 @@ struct DeleteCommand: AsyncParsableCommand {
         print("service/\(service) deleted")
     }
 }
+
+struct RevertCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revert",
+        abstract: "Drop a service's live changes (apply, delete, annotate): the manifest files' version is in force again.",
+        discussion: """
+            The agent's --manifests files are the base; live changes win over them until \
+            reverted. interlink status lists the changes in force.
+
+            Example: interlink revert service default/echo
+            """)
+
+    @Argument(help: "What to revert: service.")
+    var kind: String
+
+    @Argument(help: "The service, as NAMESPACE/NAME.")
+    var service: String
+
+    @OptionGroup var apiOptions: APIOptions
+
+    func validate() throws {
+        try validateServiceTarget(kind: kind, service: service, usage: "only services can be reverted: interlink revert service NAMESPACE/NAME")
+    }
+
+    func run() async throws {
+        let (status, body) = try await apiOptions.client().send(.POST, "/v1/services/\(service)/revert", body: [String: String]())
+        guard status == 200 else { throw AgentClientError(body) }
+        print("service/\(service) reverted to the manifest files")
+    }
+}

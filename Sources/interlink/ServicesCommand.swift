@@ -8,7 +8,7 @@ struct ServicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "services",
         abstract: "List services with every backend: its cluster, state, health, and whether it takes new connections.",
-        discussion: "Examples: interlink services; interlink services default/echo -o yaml")
+        discussion: "Examples: interlink services; interlink services default/echo -o yaml (an exported service prints its MCS-API ServiceImport)")
 
     @Argument(help: "Only this service, as NAMESPACE/NAME.")
     var service: String?
@@ -24,6 +24,11 @@ struct ServicesCommand: AsyncParsableCommand {
             document.services = document.services.filter { "\($0.namespace)/\($0.name)" == service }
             guard !document.services.isEmpty else { throw AgentClientError("no service \(service) on this agent (list them with: interlink services)") }
         }
+        // One exported service as YAML: its ServiceImport, as the MCS-API shows it.
+        if service != nil, output == .yaml, let found = document.services.first, let clusterSet = found.clusterSet {
+            print(try YAMLEncoder().encode(ServiceImportObject(service: found, clusterSet: clusterSet)), terminator: "")
+            return
+        }
         switch output {
         case .json: print(try jsonText(document))
         case .yaml: print(try YAMLEncoder().encode(document), terminator: "")
@@ -38,6 +43,12 @@ struct ServicesCommand: AsyncParsableCommand {
             if service.global { traits += [service.shared ? "shared" : "not shared", "affinity=\(service.affinity)"] }
             traits.append("lb=\(service.algorithm)")
             if let policy = service.routing?.summary, !policy.isEmpty { traits.append(policy) }
+            var clusterSetLine = ""
+            if let clusterSet = service.clusterSet {
+                traits.append("exported (ServiceExport)")
+                let conflict = clusterSet.conflict.map { "Conflict=True (\($0.reason)): \($0.message)" } ?? "Conflict=False"
+                clusterSetLine = "\n  cluster set: \(clusterSet.clusters.joined(separator: ", ")) (oldest export first); \(conflict)"
+            }
             for frontend in service.frontends {
                 var rows = [["CLUSTER", "ADDRESS", "STATE", "HEALTH", "ELIGIBLE", "SHARE", "ACTIVE", "TOTAL"]]
                 for backend in frontend.backends {
@@ -48,7 +59,7 @@ struct ServicesCommand: AsyncParsableCommand {
                         "\(backend.activeConnections)", "\(backend.totalConnections)",
                     ])
                 }
-                var block = "\(service.namespace)/\(service.name)  \(frontend.address)\(frontend.protocol == "UDP" ? "/UDP" : "") (\(frontend.portName))  \(traits.joined(separator: ", "))"
+                var block = "\(service.namespace)/\(service.name)  \(frontend.address)\(frontend.protocol == "UDP" ? "/UDP" : "") (\(frontend.portName))  \(traits.joined(separator: ", "))\(clusterSetLine)"
                 if let tiers = frontend.tiers, tiers.count > 1 || frontend.panic == true {
                     block += "\n  tiers: " + tiers.map(\.summary).joined(separator: " -> ")
                     if frontend.panic == true { block += "  PANIC: no healthy backend, trying all" }

@@ -67,6 +67,7 @@ struct StatusCommand: AsyncParsableCommand {
                 + (local.storeEndpoints.isEmpty ? "" : " at \(local.storeEndpoints.joined(separator: ", "))") + storeState
                 + ", \(local.globalServices) global service\(local.globalServices == 1 ? "" : "s")",
         ]
+        if let manifests = document.manifests { lines += render(manifests) }
         guard !document.remotes.isEmpty else {
             lines.append("no remote cluster configured (connect one with: interlink connect THIS-API OTHER-API)")
             return lines.joined(separator: "\n")
@@ -88,6 +89,27 @@ struct StatusCommand: AsyncParsableCommand {
             if !notes.isEmpty { lines.append("  \(remote.name): " + notes.joined(separator: "; ")) }
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension StatusCommand {
+    /// The manifest files (watched), their last change, and the live changes over them.
+    func render(_ manifests: ClustersDocument.Manifests) -> [String] {
+        var lines = ["manifests \(manifests.path) (watched)"]
+        if let result = manifests.lastResult, let time = manifests.lastChange {
+            lines[0] += result == "rejected"
+                ? ": last change REJECTED at \(time); the previous files stay in force"
+                : ": last change applied at \(time)"
+        }
+        lines += manifests.problems.map { "  problem: \($0)" }
+        lines += manifests.report.map { "  \($0)" }
+        if manifests.overrides.isEmpty {
+            lines.append("  no live changes: the files are in force as written")
+        } else {
+            lines.append("  live changes over the files (interlink revert service NS/NAME drops a service's):")
+            lines += manifests.overrides.map { "    \($0)" }
+        }
+        return lines
     }
 }
 

@@ -96,7 +96,7 @@ struct EtcdctlTests {
             print("cilium-agent-view keys: \(keys.joined(separator: " "))")
             let config = try await remote.succeed(["get", "cilium/cluster-config/east", "--print-value-only"])
             #expect(config.trimmingCharacters(in: .whitespacesAndNewlines)
-                == #"{"capabilities":{"maxConnectedClusters":255,"serviceExportsEnabled":false,"syncedCanaries":true},"id":1}"#, "\(config)")
+                == #"{"capabilities":{"maxConnectedClusters":255,"serviceExportsEnabled":true,"syncedCanaries":true},"id":1}"#, "\(config)")
             let entry = try await remote.succeed(["get", Self.serviceKey, "--print-value-only"])
             let fields = try #require(try JSONSerialization.jsonObject(with: Data(entry.utf8)) as? [String: Any])
             #expect(Set(fields.keys) == ["cluster", "namespace", "name", "frontends", "backends", "labels", "selector", "includeExternal", "shared", "clusterID"],

@@ -18,6 +18,9 @@ import NIOCore
 /// - `GET /v1/clusters`: this cluster and each remote one with its sync status (`ClustersDocument`).
 /// - `POST /v1/clusters` `{"name": ..., "endpoints": [...]}`: connect to a remote cluster (writes
 ///   its file in the cluster mesh folder); `DELETE /v1/clusters/NAME`: disconnect from it.
+/// - `POST /v1/manifests`, `DELETE /v1/services/NS/NAME`, `POST /v1/services/NS/NAME/annotations`,
+///   `POST /v1/services/NS/NAME/revert` (drop its live changes), `POST /v1/backends/drain|undrain`:
+///   live changes (`LiveChanges`).
 ///
 /// Mutating calls need `Authorization: Bearer TOKEN` when the agent has `--api-token-file`.
 enum AgentAPI {
@@ -120,6 +123,20 @@ enum AgentAPI {
                 throw HTTPError(.conflict, message: "nothing changed: \(error)")
             }
         }
+        router.post("/v1/services/:namespace/:name/revert") { request, requestContext -> Response in
+            try authorize(request, context)
+            let name = serviceName(requestContext)
+            do {
+                try await context.live.revert(name)
+            } catch let error as LiveChangeError {
+                throw error.httpError
+            } catch let errors as ManifestErrors {
+                throw HTTPError(.conflict, message: "nothing changed: " + errors.description)
+            } catch {
+                throw HTTPError(.conflict, message: "nothing changed: \(error)")
+            }
+            return try json(RevertAnswer(reverted: "\(name)"))
+        }
         router.delete("/v1/services/:namespace/:name") { request, requestContext -> Response in
             try authorize(request, context)
             let name = serviceName(requestContext)
@@ -181,7 +198,8 @@ enum AgentAPI {
                 name: settings.clusterName.rawValue, id: Int(settings.clusterID.rawValue), kvstore: kvstore,
                 storeEndpoints: settings.meshAdvertise ?? endpoints, globalServices: context.writer.current.globalServiceCount,
                 remoteBackendsRouted: context.routes.view.remoteBackendsInRoutes),
-            remotes: await context.roster.statuses())
+            remotes: await context.roster.statuses(),
+            manifests: await context.live.manifestsDocument(path: settings.manifestsPath))
     }
 
     /// A request's JSON body; 400 with `expected` (the shape it should have) if it is not that.
@@ -275,6 +293,7 @@ extension LiveChangeError {
         case .noSuchService: HTTPError(.notFound, message: description)
         case .unreadableName: HTTPError(.badRequest, message: description)
         case .notSaved: HTTPError(.serviceUnavailable, message: description)
+        case .noOverrides: HTTPError(.notFound, message: description)
         }
     }
 }

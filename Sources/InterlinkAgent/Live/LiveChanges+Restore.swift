@@ -53,6 +53,7 @@ extension LiveChanges {
             manifests = manifests.removingService(name)
             state.remove(name, slices: slices, tombstone: base.hasService(name))
         }
+        manifests = manifests.stampingExports(previous: effective, now: ManifestLoader.nowText())
         if !state.objects.isEmpty || !state.deleted.isEmpty {
             if manifests.crossDocumentProblems().isEmpty {
                 try await routes.prepare(manifests.localServices(cluster: cluster))

@@ -35,6 +35,8 @@ actor LiveChanges {
     var inStore: Saved?
     /// The manifests in force: the agent's files, then the applied objects, minus deletions.
     var effective: ManifestSet
+    /// The last reading of the agent's files (`--manifests` is watched), for `interlink status`.
+    var filesStatus = FilesStatus()
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
@@ -82,7 +84,7 @@ actor LiveChanges {
                 if fileProblems.isEmpty { next.record(set, parsedFrom: file.yaml) }
             }
             guard problems.isEmpty else { throw ManifestErrors(problems) }
-            let manifests = effective.applying(incoming)
+            let manifests = effective.applying(incoming).stampingExports(previous: effective, now: ManifestLoader.nowText())
             let crossProblems = manifests.crossDocumentProblems()
             guard crossProblems.isEmpty else { throw ManifestErrors(crossProblems) }
             let names = incoming.services.map(\.value.name)
@@ -144,7 +146,7 @@ actor LiveChanges {
     /// Saves `next`, binds the new frontends, then makes `manifests` the services in force and
     /// puts the `annotate` changes back on; if a frontend cannot be bound, nothing changes and
     /// the previous state is saved back.
-    private func commit(_ next: Saved, manifests: ManifestSet, reason: String) async throws {
+    func commit(_ next: Saved, manifests: ManifestSet, reason: String) async throws {
         let previous = saved
         try await save(next)
         saved = next
@@ -209,12 +211,14 @@ enum LiveChangeError: Error, CustomStringConvertible {
     case noSuchService(ServiceName)
     case unreadableName(String)
     case notSaved(String)
+    case noOverrides(ServiceName)
 
     var description: String {
         switch self {
         case .noSuchService(let name): "no service \(name) on this agent (list them with: interlink services)"
         case .unreadableName(let text): "\(text) is not NAMESPACE/NAME"
         case .notSaved(let reason): "nothing changed: the change could not be saved in this cluster's store (\(reason)); try again once it is reachable"
+        case .noOverrides(let name): "service \(name) has no live changes to revert: it is as the manifest files define it (see: interlink status)"
         }
     }
 }

@@ -10,6 +10,11 @@ public enum ManifestLoader {
     /// The path that means standard input.
     public static let standardInput = "-"
 
+    /// The time now as RFC 3339 (to the second), for ServiceExports without a creation time.
+    public static func nowText() -> String {
+        RFC3339Time.text(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+    }
+
     /// The validated manifests; throws `ManifestErrors` listing every problem of every file.
     public static func load(path: String, options: ManifestOptions = ManifestOptions()) throws -> ManifestSet {
         try load(files: try readFiles(at: path), options: options)

@@ -22,13 +22,13 @@ struct MeshExport: Service {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { tasks in
                 tasks.addTask {
-                    var synced: [ClusterService]?
+                    var synced: Exported?
                     var seen: UInt64?
                     for await state in writer.snapshots() {
                         // Remote clusters' updates (most states in a sync burst) export nothing new.
                         guard state.hasLocalChanges(since: seen) else { continue }
                         seen = state.revision
-                        let exported = state.exportedServices()
+                        let exported = Exported(services: state.exportedServices(), exports: state.exportedServiceExports())
                         guard exported != synced else { continue }
                         if await syncUntilDone(exported) { synced = exported }
                     }
@@ -63,12 +63,18 @@ struct MeshExport: Service {
         }
     }
 
-    /// Writes `services` until the store takes them; false when cancelled first.
-    private func syncUntilDone(_ services: [ClusterService]) async -> Bool {
+    /// What is written to the store: the global shared services and the MCS-API exports.
+    struct Exported: Equatable {
+        var services: [ClusterService]
+        var exports: [MCSAPIServiceSpec]
+    }
+
+    /// Writes `exported` until the store takes it; false when cancelled first.
+    private func syncUntilDone(_ exported: Exported) async -> Bool {
         var delay = Duration.milliseconds(200)
         while !Task.isCancelled {
             do {
-                try await exporter.sync(services)
+                try await exporter.sync(exported.services, exports: exported.exports)
                 recordHealth(nil)
                 return true
             } catch {

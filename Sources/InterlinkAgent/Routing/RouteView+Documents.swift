@@ -9,7 +9,7 @@ extension RouteView {
             cluster: .init(name: state.cluster.rawValue, id: Int(state.clusterID.rawValue)),
             services: state.services.map { service in
                 let spec = service.spec
-                return ServicesDocument.Service(
+                var document = ServicesDocument.Service(
                     namespace: spec.name.namespace, name: spec.name.name, clusterIP: spec.clusterIP.description,
                     global: spec.isGlobal, shared: spec.isShared, affinity: spec.affinity.rawValue,
                     algorithm: spec.algorithm.rawValue, sessionAffinity: ServicesDocument.SessionAffinity(spec.sessionAffinity),
@@ -40,6 +40,10 @@ extension RouteView {
                             tiers: plan.tiers.map(ServicesDocument.Tier.init), panic: plan.isPanic)
                     },
                     lastChange: lastChanges["\(spec.name)"])
+                if let view = state.importView(of: service) {
+                    document.clusterSet = ServicesDocument.ClusterSet(exportCreationTimestamp: spec.export?.creationTimestamp ?? "", view: view)
+                }
+                return document
             })
     }
 

@@ -125,8 +125,12 @@ extension RoutingState {
     /// the local services whose share from that cluster changed.
     mutating func updateRemote(_ cache: RemoteServiceCache) {
         let previous = remotes[cache.cluster]?.services ?? [:]
+        let previousExports = remotes[cache.cluster]?.exports ?? [:]
         remotes[cache.cluster] = cache
         lastChangeRevision = revision  // its status (invalid entries) is shown even when no service changed
+        for service in services where service.spec.export != nil && previousExports[service.spec.name] != cache.exports[service.spec.name] {
+            touch(service.spec.name)  // the cluster set's ports, and so which backends serve them, may have changed
+        }
         remoteChanged(from: previous, to: cache.services, cluster: cache.cluster, kind: "remote-update")
     }
 
@@ -134,6 +138,7 @@ extension RoutingState {
     mutating func removeRemote(_ cluster: ClusterName) -> Bool {
         guard let previous = remotes.removeValue(forKey: cluster) else { return false }
         lastChangeRevision = revision
+        for service in services where previous.exports[service.spec.name] != nil { touch(service.spec.name) }
         remoteChanged(from: previous.services, to: [:], cluster: cluster, kind: "remote-removed")
         return true
     }

@@ -113,11 +113,35 @@ public struct RoutingState: Sendable {
 
     /// Backends other clusters export for this service (listed even when the service is not
     /// global here, so that the API can say why they are not used; the planner skips them).
+    /// An exported service takes a cluster's backends on a port only when that cluster's
+    /// MCS-API export of the port agrees with the cluster set's (`ServiceImportView`).
     func remoteBackends(of service: LocalService, port: LocalService.Port) -> [Backend] {
-        remotes.values.flatMap { cache -> [Backend] in
+        let view = service.spec.export != nil ? importView(of: service) : nil
+        return remotes.values.flatMap { cache -> [Backend] in
             guard let remote = cache.services[service.spec.name], remote.isShared else { return [] }
+            if let view, !view.serves(port: port.port.name, from: cache.cluster) { return [] }
             return remote.backends(for: port.port)
         }
+    }
+
+    /// This cluster's MCS-API export of `service`, if it has a ServiceExport.
+    func clusterSetExport(of service: LocalService) -> ClusterSetExport? {
+        guard let export = service.spec.export else { return nil }
+        let created = export.creationTimestamp ?? ""
+        return ClusterSetExport(exporting: service.spec, cluster: cluster, createdAt: RFC3339Time.milliseconds(created) ?? 0, createdText: created)
+    }
+
+    /// The cluster set's view of an exported service: this cluster's export and every
+    /// connected cluster's of the same name, resolved (nil when the service is not exported).
+    public func importView(of service: LocalService) -> ServiceImportView? {
+        guard let local = clusterSetExport(of: service) else { return nil }
+        let remoteExports = remotes.values.compactMap { $0.exports[service.spec.name] }.sorted { $0.cluster < $1.cluster }
+        return ServiceImportView.resolve([local] + remoteExports)
+    }
+
+    /// What this cluster exports through the MCS-API now (Cilium's `MCSAPIServiceSpec`s).
+    public func exportedServiceExports() -> [MCSAPIServiceSpec] {
+        services.compactMap { MCSAPIServiceSpec.export($0, cluster: cluster, createdText: $0.spec.export?.creationTimestamp ?? "") }
     }
 
     func isRemoteBackend(_ key: BackendKey, of service: LocalService) -> Bool {

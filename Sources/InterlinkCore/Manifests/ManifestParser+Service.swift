@@ -137,8 +137,9 @@ extension ManifestParser {
             } else if let port {
                 targetPort = .number(UInt16(port))
             }
+            let appProtocol = reader.string(entry, "appProtocol", at: field, required: false).map { String($0.prefix(253)) }
             guard let port, let targetPort, let transport else { valid = false; continue }
-            ports.append(ServicePort(name: name, port: UInt16(port), targetPort: targetPort, transport: transport))
+            ports.append(ServicePort(name: name, port: UInt16(port), targetPort: targetPort, transport: transport, appProtocol: appProtocol))
         }
         return valid ? ports : nil
     }

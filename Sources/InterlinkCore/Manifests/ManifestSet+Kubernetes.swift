@@ -85,3 +85,17 @@ extension ManifestSet {
         return lines
     }
 }
+
+extension ManifestSet {
+    /// Every ServiceExport given a creation time: its own `metadata.creationTimestamp`, else
+    /// the one `previous` gave it (an export keeps its age across reloads), else `now`. The
+    /// oldest export wins a conflict across clusters, so the age must not move.
+    public func stampingExports(previous: ManifestSet, now: String) -> ManifestSet {
+        var result = self
+        for index in result.exports.indices where result.exports[index].value.creationTimestamp == nil {
+            let name = result.exports[index].value.name
+            result.exports[index].value.creationTimestamp = previous.export(of: name)?.creationTimestamp ?? now
+        }
+        return result
+    }
+}

@@ -11,7 +11,7 @@ public struct ManifestSet: Hashable, Sendable {
 
     public private(set) var services: [Located<ServiceSpec>] = []
     public private(set) var slices: [Located<EndpointSliceSpec>] = []
-    public private(set) var exports: [Located<ServiceExportSpec>] = []
+    public internal(set) var exports: [Located<ServiceExportSpec>] = []
     /// Objects read and left out: other kinds, headless and ExternalName Services, FQDN slices.
     public internal(set) var skipped: [SkippedObject] = []
     /// Remarks that change nothing, such as a LoadBalancer Service served as a ClusterIP one.

@@ -36,8 +36,11 @@ public struct ServicePort: Hashable, Sendable {
     public var port: UInt16
     public var targetPort: TargetPort
     public var transport: TransportProtocol
+    /// `appProtocol` (such as `http` or `kubernetes.io/h2c`): kept and exported to the cluster set.
+    public var appProtocol: String?
 
-    public init(name: String, port: UInt16, targetPort: TargetPort, transport: TransportProtocol = .tcp) {
+    public init(name: String, port: UInt16, targetPort: TargetPort, transport: TransportProtocol = .tcp, appProtocol: String? = nil) {
+        self.appProtocol = appProtocol
         self.name = name
         self.port = port
         self.targetPort = targetPort

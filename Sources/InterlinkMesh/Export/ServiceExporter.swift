@@ -3,7 +3,8 @@ import InterlinkCore
 import Logging
 
 /// Publishes this cluster's global shared services to its own kvstore, as Cilium does:
-/// `cilium/cluster-config/<cluster>`, one `ClusterService` per service under a lease, the
+/// `cilium/cluster-config/<cluster>` (with `serviceExportsEnabled`), one `ClusterService` per
+/// service and one `MCSAPIServiceSpec` per MCS-API export under a lease, the
 /// synced canaries a Cilium agent waits for once the first full upload is done (services, and
 /// the nodes, identities and IPs prefixes, which Interlink leaves empty), and
 /// `cilium/.heartbeat` (see `heartbeat()`).
@@ -42,13 +43,17 @@ public actor ServiceExporter {
         return Array(try encoder.encode(value))
     }
 
-    /// Makes the store hold exactly `services` for this cluster; writes the synced canary after
-    /// the first complete upload.
-    public func sync(_ services: [ClusterService]) async throws {
+    /// Makes the store hold exactly `services` and the MCS-API `exports` for this cluster;
+    /// writes the synced canaries after the first complete upload.
+    public func sync(_ services: [ClusterService], exports: [MCSAPIServiceSpec] = []) async throws {
         var next: [String: [UInt8]] = [:]
         for service in services {
             let key = KVStoreKeys.service(cluster: cluster, name: ServiceName(namespace: service.namespace, name: service.name))
             next[key] = try Self.encode(service)
+        }
+        for export in exports {
+            let key = KVStoreKeys.serviceExport(cluster: cluster, name: ServiceName(namespace: export.namespace, name: export.name))
+            next[key] = try Self.encode(export)
         }
         desired = next
         try await publish()
@@ -96,6 +101,7 @@ public actor ServiceExporter {
     /// Deletes this cluster's entries and revokes the lease (a clean shutdown or disconnect).
     public func withdraw() async throws {
         try await store.delete(KVStoreKeys.servicesPrefix(cluster: cluster), prefix: true)
+        try await store.delete(KVStoreKeys.serviceExportsPrefix(cluster: cluster), prefix: true)
         if lease != 0 { try await store.revokeLease(lease) }
         lease = 0
         canaryWritten = false
@@ -104,15 +110,16 @@ public actor ServiceExporter {
     private func start() async throws {
         lease = try await store.grantLease(ttl: max(1, Int(leaseTTL.components.seconds)))
         let config = ClusterConfig(id: Int(clusterID.rawValue), capabilities: .init(
-            syncedCanaries: true, maxConnectedClusters: maxConnectedClusters.rawValue, serviceExportsEnabled: false))
+            syncedCanaries: true, maxConnectedClusters: maxConnectedClusters.rawValue, serviceExportsEnabled: true))
         try await store.put(KVStoreKeys.clusterConfig(cluster: cluster), value: try Self.encode(config), lease: lease)
     }
 
     /// Compares the store with `desired`: puts what is missing or different, deletes the rest.
     private func reconcileStore() async throws {
-        let current = try await store.range(KVStoreKeys.servicesPrefix(cluster: cluster), prefix: true, revision: 0)
         var inStore: [String: [UInt8]] = [:]
-        for kv in current.kvs { inStore[kv.key] = kv.value }
+        for prefix in [KVStoreKeys.servicesPrefix(cluster: cluster), KVStoreKeys.serviceExportsPrefix(cluster: cluster)] {
+            for kv in try await store.range(prefix, prefix: true, revision: 0).kvs { inStore[kv.key] = kv.value }
+        }
         for (key, value) in desired.sorted(by: { $0.key < $1.key }) where inStore[key] != value {
             try await store.put(key, value: value, lease: lease)
         }

@@ -133,8 +133,16 @@ public actor RemoteClusterWatcher {
         guard listed.revision >= 0, listed.revision < Int64.max else {
             throw RemoteClusterError("the store of \(cluster) answered revision \(listed.revision), outside 0 to \(Int64.max - 1)")
         }
+        // MCS-API exports, when the remote has them: the ServiceImport's view and its conflicts.
+        let exportsPrefix = config?.capabilities.serviceExportsEnabled == true ? KVStoreKeys.serviceExportsPrefix(cluster: cluster, cached: cached) : nil
+        var listedExports: RangeResult?
+        if let exportsPrefix { listedExports = try await store.range(exportsPrefix, prefix: true, revision: 0) }
+        if let listedExports, !(0..<Int64.max).contains(listedExports.revision) {
+            throw RemoteClusterError("the store of \(cluster) answered revision \(listedExports.revision), outside 0 to \(Int64.max - 1)")
+        }
         cache.beginResync()
         for kv in listed.kvs { put(kv) }
+        for kv in listedExports?.kvs ?? [] { put(kv) }
         cache.finishResync()
         status.connected = true
         status.lastSync = Date()
@@ -157,6 +165,9 @@ public actor RemoteClusterWatcher {
                 }
             }
             tasks.addTask { try await self.follow(prefix: prefix, from: listed.revision + 1) }
+            if let exportsPrefix, let listedExports {
+                tasks.addTask { try await self.follow(prefix: exportsPrefix, from: listedExports.revision + 1) }
+            }
             defer { tasks.cancelAll() }
             try await tasks.next()
         }
@@ -222,3 +233,4 @@ public struct RemoteClusterError: Error, Hashable, Sendable, CustomStringConvert
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
