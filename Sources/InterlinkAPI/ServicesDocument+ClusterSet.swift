@@ -24,8 +24,10 @@ extension ServicesDocument {
         public var ports: [Port]
         public var sessionAffinity: String
         public var sessionAffinityTimeoutSeconds: Int?
-        /// The exporting clusters, oldest export first.
+        /// The exporting clusters, by name.
         public var clusters: [String]
+        /// The cluster whose export is the oldest: its definitions win a conflict.
+        public var oldestCluster: String
         /// `Conflict`: `True` when the clusters' exports disagree (the oldest one's wins).
         public var conditions: [Condition]
 
@@ -36,6 +38,7 @@ extension ServicesDocument {
             sessionAffinity = view.sessionAffinity
             sessionAffinityTimeoutSeconds = view.sessionAffinityTimeout
             clusters = view.clusters.map(\.rawValue)
+            oldestCluster = view.oldestCluster.rawValue
             conditions = view.conditions.map { Condition(type: $0.type, status: $0.status, reason: $0.reason, message: $0.message) }
         }
 

@@ -47,7 +47,7 @@ struct ServicesCommand: AsyncParsableCommand {
             if let clusterSet = service.clusterSet {
                 traits.append("exported (ServiceExport)")
                 let conflict = clusterSet.conflict.map { "Conflict=True (\($0.reason)): \($0.message)" } ?? "Conflict=False"
-                clusterSetLine = "\n  cluster set: \(clusterSet.clusters.joined(separator: ", ")) (oldest export first); \(conflict)"
+                clusterSetLine = "\n  cluster set: \(clusterSet.clusters.joined(separator: ", ")) (oldest export: \(clusterSet.oldestCluster)); \(conflict)"
             }
             for frontend in service.frontends {
                 var rows = [["CLUSTER", "ADDRESS", "STATE", "HEALTH", "ELIGIBLE", "SHARE", "ACTIVE", "TOTAL"]]

@@ -31,11 +31,16 @@ public struct ClusterSetExport: Hashable, Sendable {
     /// `None` or `ClientIP`, with ClientIP's timeout in seconds if set.
     public var sessionAffinity: String
     public var sessionAffinityTimeout: Int?
+    /// The ServiceExport's `exportedLabels` and `exportedAnnotations`.
+    public var labels: [String: String] = [:]
+    public var annotations: [String: String] = [:]
 
     public init(
         cluster: ClusterName, createdAt: Int64, createdText: String, ports: [Port], type: String = "ClusterSetIP", sessionAffinity: String = "None",
-        sessionAffinityTimeout: Int? = nil
+        sessionAffinityTimeout: Int? = nil, labels: [String: String] = [:], annotations: [String: String] = [:]
     ) {
+        self.labels = labels
+        self.annotations = annotations
         self.cluster = cluster
         self.createdAt = createdAt
         self.createdText = createdText
@@ -67,8 +72,10 @@ public struct ServiceImportView: Hashable, Sendable {
     public var ports: [ClusterSetExport.Port]
     public var sessionAffinity: String
     public var sessionAffinityTimeout: Int?
-    /// The exporting clusters, oldest export first.
+    /// The exporting clusters, by name (as a ServiceImport's `status.clusters`).
     public var clusters: [ClusterName]
+    /// The cluster whose export is the oldest: its definitions win.
+    public var oldestCluster: ClusterName
     public var conditions: [Condition]
     /// Per port name, the clusters whose port of that name agrees with the cluster set's (same
     /// number and protocol): only their backends serve that port.
@@ -81,54 +88,66 @@ public struct ServiceImportView: Hashable, Sendable {
         return agreeing[name]?.contains(cluster) ?? false
     }
 
-    /// Resolves the exports of one service by the MCS-API's rule: where clusters disagree, the
-    /// oldest export wins, and the disagreement is reported as a `Conflict` condition.
+    /// Resolves the exports of one service as the MCS-API says and Cilium's MCS-API controller
+    /// does: exports ordered oldest first (ties: cluster name); ports merged by number and
+    /// protocol, a name already taken by a different port keeping the oldest's definition
+    /// (`PortConflict`, and the disagreeing cluster's backends do not serve that port); then
+    /// the first field that a newer export has differently (type, session affinity, its
+    /// timeout, exported annotations, exported labels) is the conflict reported.
     public static func resolve(_ exports: [ClusterSetExport]) -> ServiceImportView? {
         let ordered = exports.sorted { $0.isOlder(than: $1) }
         guard let oldest = ordered.first else { return nil }
-        var ports: [ClusterSetExport.Port] = []
+        var ports: [(port: ClusterSetExport.Port, cluster: ClusterName)] = []
+        var byName: [String: (port: ClusterSetExport.Port, cluster: ClusterName)] = [:]
         var agreeing: [String: Set<ClusterName>] = [:]
-        var messages: [(reason: String, text: String)] = []
+        var conflict: (reason: String, message: String)?
+        func similar(_ a: ClusterSetExport.Port, _ b: ClusterSetExport.Port) -> Bool { a.port == b.port && a.protocolName == b.protocolName }
         for export in ordered {
             for port in export.ports {
-                if let winner = ports.first(where: { $0.name == port.name }) {
-                    if winner.port == port.port, winner.protocolName == port.protocolName {
-                        agreeing[port.name, default: []].insert(export.cluster)
-                    } else {
-                        let name = port.name.isEmpty ? "the unnamed port" : "port \(port.name)"
-                        messages.append(("PortConflict", "\(name): \(export.cluster) exports \(port), the cluster set has \(winner) (the oldest export); \(export.cluster)'s backends do not serve it"))
+                if let named = byName[port.name], !similar(named.port, port) {
+                    conflict = conflict ?? ("PortConflict", "Duplicated port name \"\(port.name)\": \(export.cluster) exports \(port). Using port definition \(named.port) from oldest service export in cluster \"\(named.cluster)\"; the backends of \(export.cluster) do not serve it.")
+                    continue
+                }
+                agreeing[port.name, default: []].insert(export.cluster)
+                if let index = ports.firstIndex(where: { similar($0.port, port) }) {
+                    let older = ports[index]
+                    if older.port.name != port.name {
+                        conflict = conflict ?? ("PortConflict", "Conflicting port name on \(port) in \(export.cluster). Using the port name \"\(older.port.name)\" from oldest service export in cluster \"\(older.cluster)\".")
+                    } else if (older.port.appProtocol ?? "") != (port.appProtocol ?? "") {
+                        conflict = conflict ?? ("PortConflict", "Conflicting appProtocol on \(port) in \(export.cluster). Using the appProtocol \"\(older.port.appProtocol ?? "")\" from oldest service export in cluster \"\(older.cluster)\".")
                     }
                 } else {
-                    ports.append(port)
-                    agreeing[port.name, default: []].insert(export.cluster)
+                    byName[port.name] = byName[port.name] ?? (port, export.cluster)
+                    ports.append((port, export.cluster))
                 }
             }
         }
-        for export in ordered.dropFirst() {
-            if export.type != oldest.type {
-                messages.append(("TypeConflict", "\(export.cluster) exports type \(export.type), the cluster set has \(oldest.type) (\(oldest.cluster), the oldest export)"))
-            }
-            if export.sessionAffinity != oldest.sessionAffinity || export.sessionAffinityTimeout != oldest.sessionAffinityTimeout {
-                messages.append(("SessionAffinityConflict", "\(export.cluster) exports sessionAffinity \(affinityText(export)), the cluster set has \(affinityText(oldest)) (\(oldest.cluster), the oldest export)"))
+        if conflict == nil {
+            let fields: [(name: String, reason: String, value: (ClusterSetExport) -> String)] = [
+                ("type", "TypeConflict", { $0.type }),
+                ("sessionAffinity", "SessionAffinityConflict", { $0.sessionAffinity }),
+                ("sessionAffinityConfig.clientIP", "SessionAffinityConfigConflict", { $0.sessionAffinityTimeout.map(String.init) ?? "" }),
+                ("annotations", "AnnotationsConflict", { describe($0.annotations) }),
+                ("labels", "LabelsConflict", { describe($0.labels) }),
+            ]
+            search: for field in fields {
+                let disagreeing = ordered.dropFirst().filter { field.value($0) != field.value(oldest) }
+                guard !disagreeing.isEmpty else { continue }
+                conflict = (field.reason, "Conflicting \(field.name). \(disagreeing.count)/\(ordered.count) clusters disagree (\(disagreeing.map(\.cluster.rawValue).joined(separator: ", "))). Using \"\(field.value(oldest))\" from oldest service export in cluster \"\(oldest.cluster)\".")
+                break search
             }
         }
-        let condition: Condition
-        if messages.isEmpty {
-            condition = Condition(type: "Conflict", status: "False", reason: "NoConflicts", message: "the exports of \(ordered.count) cluster(s) agree")
-        } else {
-            let reasons = Set(messages.map(\.reason))
-            condition = Condition(
-                type: "Conflict", status: "True", reason: reasons.count == 1 ? messages[0].reason : "MultipleConflicts",
-                message: messages.map(\.text).joined(separator: "; "))
-        }
+        let condition = conflict.map { Condition(type: "Conflict", status: "True", reason: $0.reason, message: $0.message) }
+            ?? Condition(type: "Conflict", status: "False", reason: "NoConflicts", message: "The service exports of \(ordered.count) cluster(s) have no conflicts.")
         return ServiceImportView(
-            type: oldest.type, ports: ports, sessionAffinity: oldest.sessionAffinity, sessionAffinityTimeout: oldest.sessionAffinityTimeout,
-            clusters: ordered.map(\.cluster), conditions: [condition], agreeing: agreeing)
+            type: oldest.type, ports: ports.map(\.port), sessionAffinity: oldest.sessionAffinity, sessionAffinityTimeout: oldest.sessionAffinityTimeout,
+            clusters: ordered.map(\.cluster).sorted(), oldestCluster: oldest.cluster, conditions: [condition], agreeing: agreeing)
     }
 
-    static func affinityText(_ export: ClusterSetExport) -> String {
-        export.sessionAffinityTimeout.map { "\(export.sessionAffinity) (\($0) s)" } ?? export.sessionAffinity
+    static func describe(_ map: [String: String]) -> String {
+        "{" + map.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
     }
+
 }
 
 extension ClusterSetExport {
@@ -143,6 +162,7 @@ extension ClusterSetExport {
         self.init(
             cluster: cluster, createdAt: createdAt, createdText: createdText,
             ports: spec.ports.map { Port(name: $0.name, protocolName: $0.transport.rawValue, appProtocol: $0.appProtocol, port: $0.port) },
-            sessionAffinity: affinity, sessionAffinityTimeout: timeout)
+            sessionAffinity: affinity, sessionAffinityTimeout: timeout,
+            labels: spec.export?.exportedLabels ?? [:], annotations: spec.export?.exportedAnnotations ?? [:])
     }
 }

@@ -8,6 +8,11 @@ public struct LocalService: Hashable, Sendable {
 
     public var spec: ServiceSpec
     public var ports: [Port]
+
+    public init(spec: ServiceSpec, ports: [Port]) {
+        self.spec = spec
+        self.ports = ports
+    }
 }
 
 extension ManifestSet {

@@ -125,6 +125,8 @@ public struct MCSAPIServiceSpec: Codable, Hashable, Sendable {
 extension MCSAPIServiceSpec {
     /// The most ports one entry may list; a larger entry is skipped as invalid.
     public static let maximumPorts = 1000
+    /// The most exported labels and annotations together.
+    public static let maximumLabels = 1000
 
     /// This cluster's export of a service that has a ServiceExport, nil for any other.
     public static func export(_ service: LocalService, cluster: ClusterName, createdText: String) -> MCSAPIServiceSpec? {
@@ -173,6 +175,9 @@ extension MCSAPIServiceSpec {
         guard ["ClientIP", "None"].contains(entry.sessionAffinity) else {
             throw invalid("sessionAffinity '\(entry.sessionAffinity.prefix(64))' is unknown: expected ClientIP or None")
         }
+        guard entry.labels.count + entry.annotations.count <= maximumLabels else {
+            throw invalid("has \(entry.labels.count + entry.annotations.count) labels and annotations, more than the limit of \(maximumLabels)")
+        }
         guard entry.ports.count <= maximumPorts else { throw invalid("lists \(entry.ports.count) ports, more than the limit of \(maximumPorts)") }
         if let timeout = entry.sessionAffinityTimeout, !(1...86400).contains(timeout) {
             throw invalid("sessionAffinityConfig.clientIP.timeoutSeconds \(timeout) is outside 1-86400")
@@ -186,6 +191,7 @@ extension MCSAPIServiceSpec {
         }
         return ClusterSetExport(
             cluster: cluster, createdAt: created, createdText: entry.exportCreationTimestamp, ports: ports, type: entry.type,
-            sessionAffinity: entry.sessionAffinity, sessionAffinityTimeout: entry.sessionAffinityTimeout)
+            sessionAffinity: entry.sessionAffinity, sessionAffinityTimeout: entry.sessionAffinityTimeout,
+            labels: entry.labels, annotations: entry.annotations)
     }
 }
