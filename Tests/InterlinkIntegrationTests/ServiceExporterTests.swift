@@ -30,7 +30,7 @@ struct ServiceExporterTests {
             try await exporter.sync([Self.entry("echo", backends: ["127.0.66.1", "127.0.66.2"]), Self.entry("web", backends: ["127.0.66.3"])])
 
             let config = try #require(try await etcd.range("cilium/cluster-config/east").kvs.first)
-            #expect(try JSONDecoder().decode(ClusterConfig.self, from: Data(config.value)) == ClusterConfig(id: 3))
+            #expect(try JSONDecoder().decode(ClusterConfig.self, from: Data(config.value)) == ClusterConfig(id: 3, capabilities: .init(serviceExportsEnabled: true)))
             let services = try await etcd.range(KVStoreKeys.servicesPrefix(cluster: Self.east), prefix: true)
             #expect(services.kvs.map(\.key) == ["cilium/state/services/v1/east/default/echo", "cilium/state/services/v1/east/default/web"])
             #expect(services.kvs.allSatisfy { $0.lease != 0 }, "written with a lease so that a dead exporter's keys expire")
