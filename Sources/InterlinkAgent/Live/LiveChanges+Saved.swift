@@ -56,7 +56,8 @@ extension LiveChanges {
                 deleted.removeAll { $0 == "\(located.value.name)" }
                 annotations["\(located.value.name)"] = nil
             }
-            for located in set.slices {
+            let skipped = set.skippedServices
+            for located in set.slices where !skipped.contains(located.value.service) {
                 guard let text = texts.text(document: located.document, item: located.item) else { continue }
                 let name = ServiceName(namespace: located.value.service.namespace, name: located.value.name)
                 objects[Self.key("EndpointSlice", name)] = text

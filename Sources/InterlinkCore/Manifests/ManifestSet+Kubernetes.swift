@@ -2,7 +2,7 @@
 extension ManifestSet {
     /// Services read and left out (headless, ExternalName): their EndpointSlices and exports
     /// are left out with them rather than being problems.
-    var skippedServices: Set<ServiceName> {
+    public var skippedServices: Set<ServiceName> {
         Set(skipped.filter { $0.kind == "Service" }.compactMap { ServiceName(parsing: $0.name) })
     }
 

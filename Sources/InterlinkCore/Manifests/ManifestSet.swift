@@ -142,6 +142,9 @@ extension ManifestSet {
         result.services = services.filter { !newServices.contains($0.value.name) } + other.services
         result.slices = slices.filter { !newSlices.contains("\($0.value.service.namespace)/\($0.value.name)") } + other.slices
         result.exports = exports.filter { !newExports.contains($0.value.name) } + other.exports
+        // What was skipped stays known, so that the slices of a skipped Service stay skipped.
+        result.skipped = skipped.filter { !($0.kind == "Service" && ServiceName(parsing: $0.name).map(newServices.contains) == true) } + other.skipped
+        result.invalidServices = invalidServices.union(other.invalidServices)
         return result
     }
 
