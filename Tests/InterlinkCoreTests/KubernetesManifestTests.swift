@@ -179,6 +179,45 @@ struct KubernetesManifestTests {
         #expect(reparsed.services.map(\.value) == [cart.value])
     }
 
+    @Test("SCTP ports are left out with a note, a Service of SCTP only is skipped, --strict refuses them; a slice of no Service is skipped")
+    func sctpAndUnlabelledSlices() throws {
+        let mixed = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: sig}
+            spec: {clusterIP: 127.0.165.10, ports: [{name: http, port: 80}, {name: sig, port: 3868, protocol: SCTP}]}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: sig-1, labels: {kubernetes.io/service-name: sig}}
+            addressType: IPv4
+            endpoints: [{addresses: [127.0.165.11]}]
+            ports: [{name: http, port: 8080}, {name: sig, port: 3868, protocol: SCTP}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: only-sctp}
+            spec: {clusterIP: 127.0.165.20, ports: [{port: 3868, protocol: SCTP}]}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: mirrored}
+            addressType: IPv4
+            endpoints: [{addresses: [127.0.165.31]}]
+            """
+        let (set, problems) = Self.parse(mixed)
+        #expect(problems.isEmpty, "\(problems)")
+        let services = set.localServices(cluster: Self.cluster)
+        #expect(services.flatMap { $0.ports.map { "\($0.frontend) \($0.backends.map(\.endpoint.description))" } } == ["127.0.165.10:80 [\"127.0.165.11:8080\"]"])
+        #expect(set.readingReport() == [
+            "k.yaml: document 3: skipped Service default/only-sctp: its only ports (port 3868) are SCTP, which Interlink does not proxy",
+            "k.yaml: document 4: skipped EndpointSlice mirrored: it has no label kubernetes.io/service-name, so it belongs to no Service; label it with the Service's name to use it",
+            "k.yaml: document 1: spec.ports: Service default/sig: port sig not served: SCTP is not proxied; its TCP and UDP ports are",
+        ])
+        let (_, strict) = Self.parse(mixed, options: ManifestOptions(strict: true))
+        #expect(strict.contains { $0.description.contains("document 1: spec.ports: port sig: SCTP is not served (Interlink proxies TCP and UDP); remove the port, or run without --strict") }, "\(strict)")
+    }
+
     @Test("RFC 3339 times as Kubernetes writes them", arguments: [
         ("2026-11-30T09:00:00Z", true), ("2026-11-30T09:00:00.123456Z", true), ("2026-11-30T09:00:00+01:00", true),
         ("2026-11-30 09:00:00Z", false), ("2026-11-30T09:00:00", false), ("2026-11-30T09:00:00.Z", false), ("yesterday", false),

@@ -8,6 +8,11 @@ extension ManifestParser {
             skip(kind: "EndpointSlice", name: objectName(root), reason: "addressType FQDN lists host names, which Interlink does not resolve: give the backends as IPv4 or IPv6 slices", context: &context, into: &set)
             return nil
         }
+        // Kubernetes allows a slice of no Service (managed by some other controller).
+        if case .mapping(let metadata)? = root["metadata"], metadata["labels"].flatMap({ $0.mapping?[serviceNameLabel] }) == nil {
+            skip(kind: "EndpointSlice", name: objectName(root), reason: "it has no label \(serviceNameLabel), so it belongs to no Service; label it with the Service's name to use it", context: &context, into: &set)
+            return nil
+        }
         return parseEndpointSlice(root, reader: &context.reader)
     }
 
@@ -61,11 +66,11 @@ extension ManifestParser {
                 guard let entry = reader.mapping(entryNode, at: field) else { valid = false; continue }
                 let name = reader.string(entry, "name", at: field, required: false) ?? ""
                 let protocolName = reader.string(entry, "protocol", at: field, required: false) ?? "TCP"
-                if TransportProtocol(rawValue: protocolName) == nil {
-                    let hint = protocolName == "SCTP" ? "SCTP is not supported: expected TCP or UDP" : "\(protocolName) is not a protocol: expected TCP or UDP"
-                    reader.problem(at: "\(field).protocol", node: entry["protocol"], hint)
+                if TransportProtocol(rawValue: protocolName) == nil, protocolName != "SCTP" {
+                    reader.problem(at: "\(field).protocol", node: entry["protocol"], "\(protocolName) is not a protocol: expected TCP, UDP or SCTP")
                     valid = false
                 }
+                if protocolName == "SCTP" { continue }  // an SCTP Service port is not served
                 guard let port = reader.integer(entry, "port", at: field, required: true, in: 1...65535, what: "a port number") else {
                     valid = false
                     continue

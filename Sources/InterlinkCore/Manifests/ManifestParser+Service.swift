@@ -30,7 +30,20 @@ extension ManifestParser {
 
         let frontend = parseFrontendAddress(spec, annotations: annotations, shownName: shownName, context: &context, into: &set)
         if case .skipped? = frontend { return nil }
-        let ports = parseServicePorts(spec, reader: &context.reader)
+        var sctp: [String] = []
+        var ports = parseServicePorts(spec, reader: &context.reader, sctp: &sctp)
+        if !sctp.isEmpty, ports != nil {
+            let names = sctp.joined(separator: ", ")
+            if context.options.strict {
+                context.reader.problem(at: "spec.ports", node: spec["ports"], "\(names): SCTP is not served (Interlink proxies TCP and UDP); remove the port, or run without --strict to skip it")
+                ports = nil
+            } else if ports?.isEmpty == true {
+                skip(kind: "Service", name: shownName, reason: "its only ports (\(names)) are SCTP, which Interlink does not proxy", context: &context, into: &set)
+                return nil
+            } else {
+                note(at: "spec.ports", "Service \(shownName): \(names) not served: SCTP is not proxied; its TCP and UDP ports are", context: context, into: &set)
+            }
+        }
         let sessionAffinity = parseSessionAffinity(spec, reader: &context.reader)
 
         guard let metadata, let address = frontend?.address, let ports, let sessionAffinity, let parsedAnnotations else { return nil }
@@ -89,7 +102,8 @@ extension ManifestParser {
         return nil
     }
 
-    static func parseServicePorts(_ spec: Node.Mapping, reader: inout FieldReader) -> [ServicePort]? {
+    /// The TCP and UDP ports; the SCTP ones are named in `sctp` (`port 9`, or its name), left out.
+    static func parseServicePorts(_ spec: Node.Mapping, reader: inout FieldReader, sctp: inout [String]) -> [ServicePort]? {
         guard let portsNode = spec["ports"], !FieldReader.isNull(portsNode) else {
             reader.problem(at: "spec.ports", node: nil, "is missing: a Service needs at least one port")
             return nil
@@ -116,9 +130,8 @@ extension ManifestParser {
             let port = reader.integer(entry, "port", at: field, required: true, in: 1...65535, what: "a port number")
             let protocolName = reader.string(entry, "protocol", at: field, required: false) ?? "TCP"
             let transport = TransportProtocol(rawValue: protocolName)
-            if transport == nil {
-                let hint = protocolName == "SCTP" ? "SCTP is not supported: expected TCP or UDP" : "\(protocolName) is not a protocol: expected TCP or UDP"
-                reader.problem(at: "\(field).protocol", node: entry["protocol"], hint)
+            if transport == nil, protocolName != "SCTP" {
+                reader.problem(at: "\(field).protocol", node: entry["protocol"], "\(protocolName) is not a protocol: expected TCP, UDP or SCTP")
                 valid = false
             }
             var targetPort: TargetPort?
@@ -138,6 +151,10 @@ extension ManifestParser {
                 targetPort = .number(UInt16(port))
             }
             let appProtocol = reader.string(entry, "appProtocol", at: field, required: false).map { String($0.prefix(253)) }
+            if protocolName == "SCTP", let port, targetPort != nil {
+                sctp.append(name.isEmpty ? "port \(port)" : "port \(name)")
+                continue
+            }
             guard let port, let targetPort, let transport else { valid = false; continue }
             ports.append(ServicePort(name: name, port: UInt16(port), targetPort: targetPort, transport: transport, appProtocol: appProtocol))
         }
