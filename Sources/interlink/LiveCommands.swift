@@ -156,20 +156,15 @@ struct DeleteCommand: AsyncParsableCommand {
         abstract: "Remove a service live (its frontend stops listening; open connections go on).",
         discussion: "Example: interlink delete service default/echo")
 
-    @Argument(help: "What to delete: service.")
-    var kind: String
-
-    @Argument(help: "The service, as NAMESPACE/NAME.")
-    var service: String
-
-    @OptionGroup var apiOptions: APIOptions
+    @OptionGroup var target: ServiceTarget
 
     func validate() throws {
-        try validateServiceTarget(kind: kind, service: service, usage: "only services can be deleted: interlink delete service NAMESPACE/NAME")
+        try target.validate(verb: "deleted", command: "delete")
     }
 
     func run() async throws {
-        let (status, body) = try await apiOptions.client().send(.DELETE, "/v1/services/\(service)")
+        let service = target.service
+        let (status, body) = try await target.apiOptions.client().send(.DELETE, "/v1/services/\(service)")
         guard status == 200 else { throw AgentClientError(body) }
         print("service/\(service) deleted")
     }
@@ -186,7 +181,23 @@ struct RevertCommand: AsyncParsableCommand {
             Example: interlink revert service default/echo
             """)
 
-    @Argument(help: "What to revert: service.")
+    @OptionGroup var target: ServiceTarget
+
+    func validate() throws {
+        try target.validate(verb: "reverted", command: "revert")
+    }
+
+    func run() async throws {
+        let service = target.service
+        let (status, body) = try await target.apiOptions.client().send(.POST, "/v1/services/\(service)/revert", body: [String: String]())
+        guard status == 200 else { throw AgentClientError(body) }
+        print("service/\(service) reverted to the manifest files")
+    }
+}
+
+/// `service NAMESPACE/NAME` and the agent to ask, as `delete` and `revert` take them.
+struct ServiceTarget: ParsableArguments {
+    @Argument(help: "What to change: service.")
     var kind: String
 
     @Argument(help: "The service, as NAMESPACE/NAME.")
@@ -194,13 +205,7 @@ struct RevertCommand: AsyncParsableCommand {
 
     @OptionGroup var apiOptions: APIOptions
 
-    func validate() throws {
-        try validateServiceTarget(kind: kind, service: service, usage: "only services can be reverted: interlink revert service NAMESPACE/NAME")
-    }
-
-    func run() async throws {
-        let (status, body) = try await apiOptions.client().send(.POST, "/v1/services/\(service)/revert", body: [String: String]())
-        guard status == 200 else { throw AgentClientError(body) }
-        print("service/\(service) reverted to the manifest files")
+    func validate(verb: String, command: String) throws {
+        try validateServiceTarget(kind: kind, service: service, usage: "only services can be \(verb): interlink \(command) service NAMESPACE/NAME")
     }
 }

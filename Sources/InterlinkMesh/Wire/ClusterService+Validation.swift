@@ -25,15 +25,7 @@ extension ClusterService {
         } catch {
             throw invalid("not a ClusterService JSON value: \(Self.describe(error))")
         }
-        for (field, value) in [("cluster", entry.cluster), ("namespace", entry.namespace), ("name", entry.name)] where value.isEmpty {
-            throw invalid("field '\(field)' is missing or empty (Cilium refuses it too: \(field) is unset)")
-        }
-        guard entry.cluster == cluster.rawValue, parsedKey.cluster == cluster.rawValue else {
-            throw invalid("names cluster '\(entry.cluster)' under the key of '\(parsedKey.cluster)', but was read from cluster \(cluster)")
-        }
-        guard entry.namespace == parsedKey.name.namespace, entry.name == parsedKey.name.name else {
-            throw invalid("names service \(entry.namespace)/\(entry.name) but its key names \(parsedKey.name)")
-        }
+        try checkIdentity(cluster: entry.cluster, namespace: entry.namespace, name: entry.name, key: parsedKey, readFrom: cluster, key: key)
         guard entry.clusterID == UInt32(clusterID.rawValue) else {
             throw invalid("has clusterID \(entry.clusterID) but cluster \(cluster) has ID \(clusterID)")
         }
@@ -87,6 +79,25 @@ extension ClusterService {
             "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has an invalid value (\(context.debugDescription))"
         case DecodingError.dataCorrupted: "not valid JSON"
         default: "\(error)"
+        }
+    }
+
+    /// The checks Cilium makes of every entry it reads from a remote cluster: `cluster`,
+    /// `namespace` and `name` set, the cluster the one read from and the one the key names, and
+    /// the namespace and name the key's.
+    static func checkIdentity(
+        cluster entryCluster: String, namespace: String, name: String, key parsedKey: (cluster: String, name: ServiceName), readFrom cluster: ClusterName,
+        key: String
+    ) throws(InvalidRemoteEntry) {
+        func invalid(_ reason: String) -> InvalidRemoteEntry { InvalidRemoteEntry(key: key, reason: reason) }
+        for (field, value) in [("cluster", entryCluster), ("namespace", namespace), ("name", name)] where value.isEmpty {
+            throw invalid("field '\(field)' is missing or empty (Cilium refuses it too: \(field) is unset)")
+        }
+        guard entryCluster == cluster.rawValue, parsedKey.cluster == cluster.rawValue else {
+            throw invalid("names cluster '\(entryCluster)' under the key of '\(parsedKey.cluster)', but was read from cluster \(cluster)")
+        }
+        guard namespace == parsedKey.name.namespace, name == parsedKey.name.name else {
+            throw invalid("names service \(namespace)/\(name) but its key names \(parsedKey.name)")
         }
     }
 }

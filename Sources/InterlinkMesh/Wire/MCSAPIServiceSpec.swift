@@ -159,15 +159,7 @@ extension MCSAPIServiceSpec {
         } catch {
             throw invalid("not an MCSAPIServiceSpec JSON value: \(ClusterService.describe(error))")
         }
-        for (field, value) in [("cluster", entry.cluster), ("namespace", entry.namespace), ("name", entry.name)] where value.isEmpty {
-            throw invalid("field '\(field)' is missing or empty (Cilium refuses it too: \(field) is unset)")
-        }
-        guard entry.cluster == cluster.rawValue, parsedKey.cluster == cluster.rawValue else {
-            throw invalid("names cluster '\(entry.cluster)' under the key of '\(parsedKey.cluster)', but was read from cluster \(cluster)")
-        }
-        guard entry.namespace == parsedKey.name.namespace, entry.name == parsedKey.name.name else {
-            throw invalid("names service \(entry.namespace)/\(entry.name) but its key names \(parsedKey.name)")
-        }
+        try ClusterService.checkIdentity(cluster: entry.cluster, namespace: entry.namespace, name: entry.name, key: parsedKey, readFrom: cluster, key: key)
         guard let created = RFC3339Time.milliseconds(entry.exportCreationTimestamp) else {
             throw invalid("exportCreationTimestamp '\(entry.exportCreationTimestamp.prefix(64))' is not an RFC 3339 time")
         }
