@@ -95,7 +95,7 @@ struct StatusCommand: AsyncParsableCommand {
 extension StatusCommand {
     /// The manifest files (watched), their last change, and the live changes over them.
     func render(_ manifests: ClustersDocument.Manifests) -> [String] {
-        var lines = ["manifests \(manifests.path) (watched)"]
+        var lines = [manifests.path == "-" ? "manifests from standard input (not watched)" : "manifests \(manifests.path) (watched)"]
         if let result = manifests.lastResult, let time = manifests.lastChange {
             lines[0] += result == "rejected"
                 ? ": last change REJECTED at \(time); the previous files stay in force"
