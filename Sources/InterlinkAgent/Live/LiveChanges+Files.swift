@@ -42,27 +42,24 @@ extension LiveChanges {
         }
         let manifests: ManifestSet
         do {
-            manifests = try withOverrides(nextBase)
+            manifests = try withOverrides(nextBase, saved: saved)
         } catch {
             reject(error.problems.map { "with the live changes: \($0)" }, what: "changed manifest files conflict with the live changes")
             return false
         }
         do {
-            try await routes.prepare(manifests.localServices(cluster: cluster))
+            try await install(manifests, reason: "manifest files changed")
         } catch {
             reject(["\(error)"], what: "changed manifest files cannot be served")
             return false
         }
         base = nextBase
-        writer.replaceServices(manifests.localServices(cluster: cluster), reason: "manifest files changed")
-        effective = manifests
-        await reapplyAnnotations()
-        await routes.settle()
-        filesStatus = FilesStatus(lastChange: Date(), lastResult: "applied", problems: [], report: nextBase.readingReport())
+        let report = nextBase.readingReport()
+        filesStatus = FilesStatus(lastChange: Date(), lastResult: "applied", problems: [], report: report)
         logger.notice("manifest files changed; applied", metadata: [
             "services": "\(manifests.services.count)", "overrides": "\(overrides().count)",
         ])
-        for line in nextBase.readingReport() { logger.notice("manifests: \(line)") }
+        for line in report { logger.notice("manifests: \(line)") }
         return true
     }
 
@@ -76,9 +73,9 @@ extension LiveChanges {
         for problem in problems.prefix(ManifestErrors.shownProblems) { logger.error("manifests: \(problem)") }
     }
 
-    /// `base` with the saved objects applied over it and the deleted services removed; throws
+    /// `base` with `saved`'s objects applied over it and its deleted services removed; throws
     /// the problems across the two.
-    func withOverrides(_ base: ManifestSet) throws(ManifestErrors) -> ManifestSet {
+    func withOverrides(_ base: ManifestSet, saved: Saved) throws(ManifestErrors) -> ManifestSet {
         var manifests = base
         if !saved.objects.isEmpty {
             let (set, problems) = ManifestParser.parse(yaml: saved.objectsYAML, file: key, options: options)
@@ -107,7 +104,7 @@ extension LiveChanges {
     /// What `interlink status` shows of the files and the overrides.
     func manifestsDocument(path: String) -> ClustersDocument.Manifests {
         ClustersDocument.Manifests(
-            path: path, lastChange: filesStatus.lastChange.map { RFC3339Time.text(milliseconds: Int64($0.timeIntervalSince1970 * 1000)) },
+            path: path, lastChange: filesStatus.lastChange.map(ManifestLoader.rfc3339),
             lastResult: filesStatus.lastResult, problems: filesStatus.problems, report: filesStatus.report, overrides: overrides())
     }
 
@@ -115,28 +112,15 @@ extension LiveChanges {
     /// files' version of it is in force again, or it goes if the files do not have it.
     func revert(_ name: ServiceName) async throws {
         try await serialized {
+            let (set, _) = ManifestParser.parse(yaml: saved.objectsYAML, file: key, options: options)
+            let keys = [Saved.key("Service", name), Saved.key("ServiceExport", name)]
+                + set.slices.filter { $0.value.service == name }.map { Saved.key("EndpointSlice", ServiceName(namespace: name.namespace, name: $0.value.name)) }
             var next = saved
-            let sliceKeys = next.objects.keys.filter { $0.hasPrefix("EndpointSlice/\(name.namespace)/") }
-            let (set, _) = ManifestParser.parse(yaml: next.objectsYAML, file: key, options: options)
-            let ownSlices = Set(set.slices.filter { $0.value.service == name }.map { "EndpointSlice/\(name.namespace)/\($0.value.name)" })
-            let hadChanges = next.objects[Saved.key("Service", name)] != nil || next.deleted.contains("\(name)")
-                || next.annotations["\(name)"] != nil || sliceKeys.contains(where: ownSlices.contains)
-            guard hadChanges else { throw LiveChangeError.noOverrides(name) }
-            next.objects[Saved.key("Service", name)] = nil
-            next.objects[Saved.key("ServiceExport", name)] = nil
-            for sliceKey in sliceKeys where ownSlices.contains(sliceKey) { next.objects[sliceKey] = nil }
+            for key in keys { next.objects[key] = nil }
             next.deleted.removeAll { $0 == "\(name)" }
             next.annotations["\(name)"] = nil
-            let previous = saved
-            saved = next
-            let manifests: ManifestSet
-            do {
-                manifests = try withOverrides(base)
-            } catch {
-                saved = previous
-                throw error
-            }
-            saved = previous
+            guard next != saved else { throw LiveChangeError.noOverrides(name) }
+            let manifests = try withOverrides(base, saved: next)
             try await commit(next, manifests: manifests, reason: "reverted \(name) to the manifest files")
         }
     }

@@ -151,13 +151,20 @@ actor LiveChanges {
         try await save(next)
         saved = next
         do {
-            try await routes.prepare(manifests.localServices(cluster: cluster))
+            try await install(manifests, reason: reason)
         } catch {
             saved = previous
             await saveBack(reason)
             throw error
         }
-        writer.replaceServices(manifests.localServices(cluster: cluster), reason: reason)
+    }
+
+    /// Binds the new frontends, then makes `manifests` the services in force and puts the
+    /// `annotate` changes back on. Throws, changing nothing, if a frontend cannot be bound.
+    func install(_ manifests: ManifestSet, reason: String) async throws {
+        let services = manifests.localServices(cluster: cluster)
+        try await routes.prepare(services)
+        writer.replaceServices(services, reason: reason)
         effective = manifests
         await reapplyAnnotations()
         await routes.settle()

@@ -12,7 +12,12 @@ public enum ManifestLoader {
 
     /// The time now as RFC 3339 (to the second), for ServiceExports without a creation time.
     public static func nowText() -> String {
-        RFC3339Time.text(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+        rfc3339(Date())
+    }
+
+    /// `date` as RFC 3339, to the second.
+    static func rfc3339(_ date: Date) -> String {
+        RFC3339Time.text(milliseconds: Int64(date.timeIntervalSince1970 * 1000))
     }
 
     /// The validated manifests; throws `ManifestErrors` listing every problem of every file.

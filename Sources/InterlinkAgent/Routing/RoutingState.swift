@@ -141,7 +141,7 @@ public struct RoutingState: Sendable {
 
     /// What this cluster exports through the MCS-API now (Cilium's `MCSAPIServiceSpec`s).
     public func exportedServiceExports() -> [MCSAPIServiceSpec] {
-        services.compactMap { MCSAPIServiceSpec.export($0, cluster: cluster, createdText: $0.spec.export?.creationTimestamp ?? "") }
+        services.compactMap { service in clusterSetExport(of: service).map { MCSAPIServiceSpec($0, name: service.spec.name) } }
     }
 
     func isRemoteBackend(_ key: BackendKey, of service: LocalService) -> Bool {

@@ -25,12 +25,7 @@ extension ManifestSet {
                 continue
             }
             guard let service = services[name]?.value else { continue }  // noted by `exportNotes`
-            for (key, legacy, meaning) in [
-                (ServiceAnnotations.global, ServiceAnnotations.globalLegacy, "global"),
-                (ServiceAnnotations.shared, ServiceAnnotations.sharedLegacy, "shared"),
-            ] {
-                let (field, value) = service.annotations[key].map { (key, $0) } ?? (legacy, service.annotations[legacy] ?? "")
-                guard value.lowercased().trimmingSpaces() == "false" else { continue }
+            for (field, value, meaning) in ServiceAnnotations.exportContradictions(service.annotations) {
                 problems.append(ManifestProblem(
                     file: located.file, document: located.document, field: Self.itemField(located.item, "metadata.name"),
                     message: "ServiceExport \(name) exports the Service, but the Service's annotation \(field): \"\(value)\" says it is not \(meaning): remove the annotation or the ServiceExport"))

@@ -19,6 +19,15 @@ public struct ServiceAnnotations: Hashable, Sendable {
     /// manifest parser; it cannot change with `annotate`).
     public static let frontend = "interlink.io/frontend"
 
+    /// The annotations that say `"false"` to global or shared (the current name, else its legacy
+    /// alias), which a ServiceExport contradicts: each as (field, value, what it denies).
+    public static func exportContradictions(_ annotations: [String: String]) -> [(field: String, value: String, meaning: String)] {
+        [(global, globalLegacy, "global"), (shared, sharedLegacy, "shared")].compactMap { key, legacy, meaning in
+            let (field, value) = annotations[key].map { (key, $0) } ?? (legacy, annotations[legacy] ?? "")
+            return value.lowercased().trimmingSpaces() == "false" ? (field, value, meaning) : nil
+        }
+    }
+
     public var isGlobal = false
     public var isShared = true
     public var affinity = ServiceAffinity.none

@@ -116,13 +116,10 @@ public struct ServiceSpec: Hashable, Sendable {
                 "metadata.annotations[\"\(ServiceAnnotations.frontend)\"]: the frontend address cannot change with annotate: apply the Service with the new annotation (interlink apply -f FILE)",
             ])
         }
-        if let export {
-            for key in [ServiceAnnotations.global, ServiceAnnotations.globalLegacy, ServiceAnnotations.shared, ServiceAnnotations.sharedLegacy]
-            where raw[key]?.lowercased().trimmingSpaces() == "false" {
-                throw AnnotationErrors(service: name, problems: [
-                    "metadata.annotations[\"\(key)\"]: false contradicts the ServiceExport \(export.name), which makes the Service global and shared: delete the ServiceExport instead",
-                ])
-            }
+        if let export, let (field, _, _) = ServiceAnnotations.exportContradictions(raw).first {
+            throw AnnotationErrors(service: name, problems: [
+                "metadata.annotations[\"\(field)\"]: false contradicts the ServiceExport \(export.name), which makes the Service global and shared: delete the ServiceExport instead",
+            ])
         }
         next.annotations = raw
         next.isGlobal = parsed.isGlobal || export != nil

@@ -128,21 +128,22 @@ extension MCSAPIServiceSpec {
     /// The most exported labels and annotations together.
     public static let maximumLabels = 1000
 
-    /// This cluster's export of a service that has a ServiceExport, nil for any other.
+    /// This cluster's export of a service that has a ServiceExport, nil for any other; dated
+    /// by its ServiceExport, else `createdText`.
     public static func export(_ service: LocalService, cluster: ClusterName, createdText: String) -> MCSAPIServiceSpec? {
         guard let export = service.spec.export else { return nil }
-        var timeout: Int?
-        var affinity = "None"
-        if case .clientIP(let duration) = service.spec.sessionAffinity {
-            affinity = "ClientIP"
-            timeout = Int(duration.components.seconds)
-        }
-        return MCSAPIServiceSpec(
-            cluster: cluster.rawValue, name: service.spec.name.name, namespace: service.spec.name.namespace,
-            annotations: export.exportedAnnotations, labels: export.exportedLabels,
-            exportCreationTimestamp: export.creationTimestamp ?? createdText,
-            ports: service.spec.ports.map { Port(name: $0.name, protocol: $0.transport.rawValue, appProtocol: $0.appProtocol, port: Int($0.port)) },
-            sessionAffinity: affinity, sessionAffinityTimeout: timeout)
+        let created = export.creationTimestamp ?? createdText
+        let entry = ClusterSetExport(exporting: service.spec, cluster: cluster, createdAt: RFC3339Time.milliseconds(created) ?? 0, createdText: created)
+        return MCSAPIServiceSpec(entry, name: service.spec.name)
+    }
+
+    /// The entry of `export` (one cluster's view of the service `name`).
+    public init(_ export: ClusterSetExport, name: ServiceName) {
+        self.init(
+            cluster: export.cluster.rawValue, name: name.name, namespace: name.namespace, annotations: export.annotations, labels: export.labels,
+            exportCreationTimestamp: export.createdText,
+            ports: export.ports.map { Port(name: $0.name, protocol: $0.protocolName, appProtocol: $0.appProtocol, port: Int($0.port)) },
+            type: export.type, sessionAffinity: export.sessionAffinity, sessionAffinityTimeout: export.sessionAffinityTimeout)
     }
 
     /// Decodes a value read under `key` from the store of `cluster` and checks it as Cilium
