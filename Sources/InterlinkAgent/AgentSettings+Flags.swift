@@ -155,8 +155,10 @@ extension AgentSettings {
 
     /// `$XDG_STATE_HOME/interlink/CLUSTER`, or `~/.local/state/interlink/CLUSTER`.
     public static func defaultDataDirectory(cluster: ClusterName, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        // `~` is $HOME, as the shell has it; Foundation's home directory is the passwd entry's.
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/state")
+            ?? (home as NSString).appendingPathComponent(".local/state")
         return ((base as NSString).appendingPathComponent("interlink") as NSString).appendingPathComponent(cluster.description)
     }
 }

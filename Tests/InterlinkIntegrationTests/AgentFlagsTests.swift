@@ -15,6 +15,14 @@ struct AgentFlagsTests {
         #expect(embedded.dataDirectory == "/state/interlink/default" && embedded.tls == nil)
     }
 
+    @Test("the default data directory: $XDG_STATE_HOME, else $HOME/.local/state, then interlink/CLUSTER")
+    func defaultDataDirectory() throws {
+        let east = try ClusterName("east")
+        #expect(AgentSettings.defaultDataDirectory(cluster: east, environment: ["XDG_STATE_HOME": "/srv/state", "HOME": "/home/a"]) == "/srv/state/interlink/east")
+        #expect(AgentSettings.defaultDataDirectory(cluster: east, environment: ["HOME": "/tmp/svc"]) == "/tmp/svc/.local/state/interlink/east",
+                "a service user's $HOME, not its passwd entry's home")
+    }
+
     @Test("cluster IDs past 255 need --max-connected-clusters 511 (as Cilium)")
     func extendedMesh() throws {
         var flags = AgentFlags(manifests: "m.yaml")
